@@ -12,10 +12,10 @@ func col(name string, t iceberg.Type, doc string) iceberg.NestedField {
 	return iceberg.NestedField{Name: name, Type: t, Doc: doc}
 }
 
-func str(name, doc string) iceberg.NestedField  { return col(name, iceberg.PrimitiveTypes.String, doc) }
-func i64(name, doc string) iceberg.NestedField  { return col(name, iceberg.PrimitiveTypes.Int64, doc) }
-func i32(name, doc string) iceberg.NestedField  { return col(name, iceberg.PrimitiveTypes.Int32, doc) }
-func f64(name, doc string) iceberg.NestedField  { return col(name, iceberg.PrimitiveTypes.Float64, doc) }
+func str(name, doc string) iceberg.NestedField { return col(name, iceberg.PrimitiveTypes.String, doc) }
+func i64(name, doc string) iceberg.NestedField { return col(name, iceberg.PrimitiveTypes.Int64, doc) }
+func i32(name, doc string) iceberg.NestedField { return col(name, iceberg.PrimitiveTypes.Int32, doc) }
+func f64(name, doc string) iceberg.NestedField { return col(name, iceberg.PrimitiveTypes.Float64, doc) }
 func boolean(name, doc string) iceberg.NestedField {
 	return col(name, iceberg.PrimitiveTypes.Bool, doc)
 }
