@@ -156,6 +156,7 @@ var Quarantine = Table{
 		required(str("feed", "")),
 		required(str("source_file", "landing object key, relative to the landing root")),
 		i64("source_offset", "as bronze._source_offset; null when the whole file was quarantined"),
+		i64("records", "landing records this row stands for: 1 for a record, the block's count for an Avro block; null when unknown (an unreadable file)"),
 		required(str("stage", "bronze (could not be parsed) or silver (failed a rule)")),
 		required(str("reason", "reason code, see docs/quarantine.md")),
 		str("detail", "human-readable explanation"),

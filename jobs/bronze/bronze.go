@@ -1,0 +1,257 @@
+// Package bronze is the ingest job: it discovers landing files not yet
+// committed, decodes them (package decode) and appends their rows to the
+// bronze table of their feed, and what cannot be parsed to ops.quarantine.
+//
+// Exactly once: every bronze commit carries, in its snapshot summary, the
+// list of landing files it consumed (catalog.Ledger). A file is pending
+// until a bronze commit lists it, so a run that dies at any point leaves
+// its files pending and the next run redoes them; nothing a dead run wrote
+// is visible, because data files become part of the table only through the
+// commit. Quarantine rows of a file are committed before its bronze rows,
+// and are not written again for a file whose quarantine rows are already
+// committed. See docs/exactly-once.md.
+package bronze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/advertisex/adlake/jobs/bronze/decode"
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/landing"
+	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/schema"
+)
+
+// Job is the job name in ledgers and ops.runs.
+const Job = "ingest"
+
+// Catalog is what the job needs of the Iceberg catalog.
+type Catalog interface {
+	Load(ctx context.Context, t schema.Table) (*table.Table, error)
+	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
+}
+
+// Options configure Run. Zero values take the documented defaults.
+type Options struct {
+	// Feeds to ingest (default: all event feeds, in a fixed order).
+	Feeds []string
+	// RunID identifies this run in lineage columns, ledgers and ops.runs.
+	RunID string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// MaxFilesPerCommit and MaxBytesPerCommit bound one commit (defaults
+	// 500 files, 1 GiB of landing bytes): a large backlog is committed in
+	// several steps, each durable on its own.
+	MaxFilesPerCommit int
+	MaxBytesPerCommit int64
+	// BatchRows is the Arrow batch size (default 8192).
+	BatchRows int
+	// Alloc allocates Arrow memory (default memory.DefaultAllocator).
+	Alloc memory.Allocator
+	// Logger receives JSON-able structured logs; nil discards.
+	Logger *slog.Logger
+	// Progress, if set, is called after each file.
+	Progress func(Progress)
+	// Version is recorded in ops.runs.
+	Version string
+}
+
+// Progress reports how far a feed is.
+type Progress struct {
+	Feed                  string
+	FilesDone, FilesTotal int
+	BytesDone, BytesTotal int64
+}
+
+// DefaultFeeds are the event feeds in ingestion order.
+var DefaultFeeds = []string{"impressions", "clicks_conversions", "bid_requests"}
+
+func (o Options) withDefaults() Options {
+	if len(o.Feeds) == 0 {
+		o.Feeds = DefaultFeeds
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxFilesPerCommit <= 0 {
+		o.MaxFilesPerCommit = 500
+	}
+	if o.MaxBytesPerCommit <= 0 {
+		o.MaxBytesPerCommit = 1 << 30
+	}
+	if o.Alloc == nil {
+		o.Alloc = memory.DefaultAllocator
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Progress == nil {
+		o.Progress = func(Progress) {}
+	}
+	return o
+}
+
+// FeedReport is what one run did for one feed.
+type FeedReport struct {
+	Feed             string
+	Started, Ended   time.Time
+	Files            int              // landing files committed by this run
+	FilesUnreadable  int              // of which quarantined whole (or their remainder)
+	AlreadyCommitted int              // landing files found committed before this run
+	Ignored          map[string]int   // objects under the feed that are not landing files, by reason
+	Bytes            int64            // landing bytes read
+	Rows             int64            // rows appended to bronze
+	Rejects          int64            // quarantine rows written
+	RejectedRecords  int64            // landing records inside them (where known)
+	Blank            int64            // blank JSON lines skipped
+	ByReason         map[string]int64 // quarantine rows by reason
+	Commits          int              // Iceberg commits (bronze + quarantine)
+	WindowStart      time.Time        // earliest arrival hour processed
+	WindowEnd        time.Time        // end of the latest arrival hour processed
+	Err              error            // why the feed stopped early, if it did
+}
+
+// Report is what one run did.
+type Report struct {
+	RunID string
+	Feeds []FeedReport
+}
+
+// Unreadable counts files quarantined whole in the run.
+func (r Report) Unreadable() int {
+	n := 0
+	for _, f := range r.Feeds {
+		n += f.FilesUnreadable
+	}
+	return n
+}
+
+// ErrConcurrentRun means another run committed some of the same landing
+// files while this one was working; this run's chunk was abandoned and
+// nothing of it is visible. Running again is safe.
+var ErrConcurrentRun = errors.New("another run committed the same landing files")
+
+// Run ingests every pending landing file of the requested feeds. It returns
+// a report for every feed it started; the error is the first feed error
+// (the other feeds still ran), or the context's.
+func Run(ctx context.Context, store objstore.Reader, cat Catalog, o Options) (Report, error) {
+	o = o.withDefaults()
+	rep := Report{RunID: o.RunID}
+	var first error
+	for _, feed := range o.Feeds {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if _, ok := landing.Feeds[feed]; !ok {
+			return rep, fmt.Errorf("unknown feed %q (feeds: %v)", feed, DefaultFeeds)
+		}
+		fr := ingestFeed(ctx, store, cat, feed, o)
+		rep.Feeds = append(rep.Feeds, fr)
+		if fr.Err != nil && first == nil {
+			first = fmt.Errorf("feed %s: %w", feed, fr.Err)
+		}
+	}
+	return rep, first
+}
+
+func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed string, o Options) FeedReport {
+	fr := FeedReport{Feed: feed, Started: o.Now(), Ignored: map[string]int{}, ByReason: map[string]int64{}}
+	defer func() { fr.Ended = o.Now() }()
+	log := o.Logger.With("feed", feed, "run_id", o.RunID)
+	bronzeTbl, err := cat.Load(ctx, schema.Bronze[feed])
+	if err != nil {
+		fr.Err = err
+		return fr
+	}
+	done, err := catalog.Ledger(bronzeTbl)
+	if err != nil {
+		fr.Err = err
+		return fr
+	}
+	pending, err := discover(ctx, store, feed, done, &fr)
+	if err != nil {
+		fr.Err = err
+		return fr
+	}
+	var total int64
+	for _, f := range pending {
+		total += f.Size
+	}
+	log.Info("discovered landing files", "pending", len(pending), "pending_bytes", total,
+		"already_committed", fr.AlreadyCommitted, "ignored", fr.Ignored)
+	prog := Progress{Feed: feed, FilesTotal: len(pending), BytesTotal: total}
+	o.Progress(prog)
+	for _, chunk := range chunks(pending, o.MaxFilesPerCommit, o.MaxBytesPerCommit) {
+		if err := ingestChunk(ctx, store, cat, feed, chunk, o, &fr, log, &prog); err != nil {
+			fr.Err = err
+			return fr
+		}
+	}
+	log.Info("feed ingested", "files", fr.Files, "rows", fr.Rows, "rejects", fr.Rejects,
+		"unreadable_files", fr.FilesUnreadable, "commits", fr.Commits)
+	return fr
+}
+
+// discover lists the feed's landing objects and returns those not in done,
+// in key order (which is arrival order: dt, then hr, then name).
+func discover(ctx context.Context, store objstore.Reader, feed string, done map[string]catalog.Committed, fr *FeedReport) ([]landing.File, error) {
+	var pending []landing.File
+	for obj, err := range store.List(ctx, feed+"/") {
+		if err != nil {
+			return nil, err
+		}
+		f, why := landing.Classify(obj)
+		switch {
+		case why != "":
+			fr.Ignored[why]++
+		case f.Feed != feed:
+			fr.Ignored[landing.IgnoreFeed]++
+		default:
+			if _, ok := done[f.Key]; ok {
+				fr.AlreadyCommitted++
+				continue
+			}
+			pending = append(pending, f)
+		}
+	}
+	return pending, nil
+}
+
+// chunks splits files into commit-sized groups, in order.
+func chunks(files []landing.File, maxFiles int, maxBytes int64) [][]landing.File {
+	var out [][]landing.File
+	var cur []landing.File
+	var size int64
+	for _, f := range files {
+		if len(cur) > 0 && (len(cur) >= maxFiles || size+f.Size > maxBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, f)
+		size += f.Size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// newDecoder returns the decoder of a feed.
+func newDecoder(feed string, o decode.Options) (fileDecoder, error) {
+	switch landing.Feeds[feed].Format {
+	case landing.JSONLines:
+		return decode.NewImpressions(o), nil
+	case landing.CSV:
+		return decode.NewClicksConversions(schema.ClicksConversionsColumns, o), nil
+	case landing.Avro:
+		return decode.NewBidRequests(o)
+	}
+	return nil, fmt.Errorf("feed %s: no decoder", feed)
+}

@@ -1,0 +1,165 @@
+package bronze_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/schema"
+)
+
+type lakeFixture struct {
+	store *objstore.Local
+	cat   *catalog.Catalog
+}
+
+func newLake(t *testing.T) lakeFixture {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := objstore.NewLocal(filepath.Join(dir, "landing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(context.Background(), catalog.Options{
+		URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	if err := cat.Ensure(context.Background(), schema.All()...); err != nil {
+		t.Fatal(err)
+	}
+	return lakeFixture{store: store, cat: cat}
+}
+
+func (l lakeFixture) put(t *testing.T, key string, data []byte) {
+	t.Helper()
+	if err := l.store.Put(context.Background(), key, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func rowCount(t *testing.T, cat *catalog.Catalog, tbl schema.Table) int64 {
+	t.Helper()
+	tb, err := cat.Load(context.Background(), tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, batches, err := tb.Scan().ToArrowRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for rec, err := range batches {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += rec.NumRows()
+		rec.Release()
+	}
+	return n
+}
+
+func TestIngestSmallLanding(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	l.put(t, "impressions/dt=2026-11-25/hr=13/a.json", []byte(`{"impression_id":"i1","ts":"2026-11-25T13:00:00Z","creative_id":"c","site":{"domain":"d"}}`+"\n{bad\n"))
+	l.put(t, "impressions/dt=2026-11-26/hr=01/b.json.gz", gz(`{"impression_id":"i2","ts":1,"x":1}`+"\n"+`{"impression_id":"i3"}`+"\n"))
+	l.put(t, "impressions/dt=2026-11-26/hr=02/empty.json", nil)
+	l.put(t, "impressions/dt=2026-11-26/hr=02/corrupt.json.gz", []byte("not gzip at all"))
+	l.put(t, "impressions/dt=2026-11-26/hr=02/_SUCCESS", nil)
+	l.put(t, "clicks_conversions/dt=2026-11-25/hr=13/c.csv", []byte(strings.Join(schema.ClicksConversionsColumns, ",")+"\ne1,click,2026-11-25 13:00:00,u,cmp,cr,,,,,d,ua,ip\nshort,row\n"))
+
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	opts := bronze.Options{RunID: "run-1", Alloc: alloc, MaxFilesPerCommit: 2}
+	rep, err := bronze.Run(ctx, l.store, l.cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc.AssertSize(t, 0)
+	imp := rep.Feeds[0]
+	if imp.Files != 4 || imp.Rows != 3 || imp.Rejects != 2 || imp.FilesUnreadable != 1 || imp.Ignored["marker"] != 1 {
+		t.Fatalf("impressions report %+v", imp)
+	}
+	if imp.ByReason["malformed"] != 1 || imp.ByReason["unreadable_file"] != 1 {
+		t.Fatalf("by reason %v", imp.ByReason)
+	}
+	// 4 files in chunks of 2: 2 bronze commits, 2 quarantine commits.
+	if imp.Commits != 4 {
+		t.Fatalf("commits = %d, want 4", imp.Commits)
+	}
+	if got := rowCount(t, l.cat, schema.BronzeImpressions); got != 3 {
+		t.Fatalf("bronze.impressions rows = %d, want 3", got)
+	}
+	if got := rowCount(t, l.cat, schema.BronzeClicksConversions); got != 1 {
+		t.Fatalf("bronze.clicks_conversions rows = %d, want 1", got)
+	}
+	if got := rowCount(t, l.cat, schema.Quarantine); got != 3 {
+		t.Fatalf("ops.quarantine rows = %d, want 3", got)
+	}
+	tbl, _ := l.cat.Load(ctx, schema.BronzeImpressions)
+	ledger, err := catalog.Ledger(tbl)
+	if err != nil || len(ledger) != 4 || ledger["impressions/dt=2026-11-26/hr=02/empty.json"].RunID != "run-1" {
+		t.Fatalf("ledger %v, %v", ledger, err)
+	}
+
+	// A second run finds everything committed and commits nothing.
+	opts.RunID = "run-2"
+	rep2, err := bronze.Run(ctx, l.store, l.cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep2.Feeds {
+		if f.Files != 0 || f.Commits != 0 {
+			t.Fatalf("second run on %s: %+v", f.Feed, f)
+		}
+	}
+	if rep2.Feeds[0].AlreadyCommitted != 4 || rep2.Feeds[1].AlreadyCommitted != 1 {
+		t.Fatalf("already committed: %+v", rep2.Feeds)
+	}
+	tbl2, _ := l.cat.Load(ctx, schema.BronzeImpressions)
+	if tbl2.CurrentSnapshot().SnapshotID != tbl.CurrentSnapshot().SnapshotID {
+		t.Fatal("second run made a snapshot")
+	}
+}
+
+func TestRunsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	in := []runs.Record{
+		{RunID: "r1", Job: "ingest", Feed: "impressions", Status: runs.StatusOK, Started: now, Finished: now.Add(time.Second),
+			Files: 3, BytesIn: 100, RowsIn: 10, RowsOut: 9, RowsRejected: 1, Commits: 2, Version: "test"},
+		{RunID: "r2", Job: "ingest", Feed: "impressions", Status: runs.StatusFailed, Started: now.Add(time.Hour),
+			Finished: now.Add(time.Hour + time.Second), Error: "boom"},
+	}
+	if err := runs.Append(ctx, l.cat, nil, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := runs.Recent(ctx, l.cat, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].RunID != "r2" || got[0].Error != "boom" || got[1].RowsOut != 9 || got[1].Commits != 2 || !got[1].Finished.Equal(now.Add(time.Second)) {
+		t.Fatalf("got %+v", got)
+	}
+}

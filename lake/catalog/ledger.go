@@ -1,0 +1,72 @@
+package catalog
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+)
+
+// Snapshot summary properties adlake writes with every commit. They are the
+// exactly-once ledger: the landing files a commit consumed travel in the
+// same atomic commit as the rows made from them.
+const (
+	PropRunID = "adlake.run-id"
+	PropFiles = "adlake.files" // JSON array of FileEntry
+	PropJob   = "adlake.job"
+)
+
+// FileEntry is one landing file in a commit's ledger.
+type FileEntry struct {
+	Key     string `json:"k"`           // landing key
+	Size    int64  `json:"s"`           // object size when read
+	Rows    int64  `json:"r"`           // rows this commit added from it
+	Rejects int64  `json:"q,omitempty"` // quarantine rows made from it
+}
+
+// Committed is where a landing file was committed.
+type Committed struct {
+	FileEntry
+	RunID      string
+	SnapshotID int64
+}
+
+// SummaryProps returns the snapshot properties recording files for run.
+func SummaryProps(job, runID string, files []FileEntry) (iceberg.Properties, error) {
+	b, err := json.Marshal(files)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return iceberg.Properties{PropJob: job, PropRunID: runID, PropFiles: string(b)}, nil
+}
+
+// Ledger returns every landing file recorded in the snapshots of tbl's
+// current branch (the current snapshot and its ancestors), by key. Files of
+// rolled-back or expired snapshots are not in it: expiring snapshots of a
+// bronze table would make their files ingestible again, so adlake's own
+// maintenance carries the ledger forward (docs/exactly-once.md).
+func Ledger(tbl *table.Table) (map[string]Committed, error) {
+	out := map[string]Committed{}
+	meta := tbl.Metadata()
+	for s := meta.CurrentSnapshot(); s != nil; {
+		if s.Summary != nil {
+			if raw, ok := s.Summary.Properties[PropFiles]; ok {
+				var files []FileEntry
+				if err := json.Unmarshal([]byte(raw), &files); err != nil {
+					return nil, fmt.Errorf("ledger of %s, snapshot %d: %w", tbl.Identifier(), s.SnapshotID, err)
+				}
+				for _, f := range files {
+					if _, seen := out[f.Key]; !seen {
+						out[f.Key] = Committed{FileEntry: f, RunID: s.Summary.Properties[PropRunID], SnapshotID: s.SnapshotID}
+					}
+				}
+			}
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = meta.SnapshotByID(*s.ParentSnapshotID)
+	}
+	return out, nil
+}
