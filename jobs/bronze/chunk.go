@@ -118,7 +118,9 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	return nil
 }
 
-func decodeOptions(o Options) decode.Options { return decode.Options{BatchRows: o.BatchRows, Alloc: o.Alloc} }
+func decodeOptions(o Options) decode.Options {
+	return decode.Options{BatchRows: o.BatchRows, Alloc: o.Alloc}
+}
 
 func (c *chunkRun) readFiles(ctx context.Context, chunk []landing.File, prog *Progress) error {
 	for _, f := range chunk {

@@ -1,10 +1,10 @@
 package decode
 
 import (
-	"math/rand"
 	"bytes"
 	"context"
 	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 
