@@ -59,8 +59,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, if set, is called after each file.
 	Progress func(Progress)
-	// Version is recorded in ops.runs.
-	Version string
+	// AfterCommit, if set, is called after every successful commit (the
+	// kill tests use it to die at exact points).
+	AfterCommit func(schema.Table)
 }
 
 // Progress reports how far a feed is.
@@ -94,6 +95,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Progress == nil {
 		o.Progress = func(Progress) {}
+	}
+	if o.AfterCommit == nil {
+		o.AfterCommit = func(schema.Table) {}
 	}
 	return o
 }
@@ -161,25 +165,17 @@ func Run(ctx context.Context, store objstore.Reader, cat Catalog, o Options) (Re
 	return rep, first
 }
 
-func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed string, o Options) FeedReport {
-	fr := FeedReport{Feed: feed, Started: o.Now(), Ignored: map[string]int{}, ByReason: map[string]int64{}}
+func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed string, o Options) (fr FeedReport) {
+	fr = FeedReport{Feed: feed, Started: o.Now(), Ignored: map[string]int{}, ByReason: map[string]int64{}}
 	defer func() { fr.Ended = o.Now() }()
 	log := o.Logger.With("feed", feed, "run_id", o.RunID)
-	bronzeTbl, err := cat.Load(ctx, schema.Bronze[feed])
+	d, err := Discover(ctx, store, cat, feed)
 	if err != nil {
 		fr.Err = err
 		return fr
 	}
-	done, err := catalog.Ledger(bronzeTbl)
-	if err != nil {
-		fr.Err = err
-		return fr
-	}
-	pending, err := discover(ctx, store, feed, done, &fr)
-	if err != nil {
-		fr.Err = err
-		return fr
-	}
+	pending := d.Pending
+	fr.AlreadyCommitted, fr.Ignored = d.Committed, d.Ignored
 	var total int64
 	for _, f := range pending {
 		total += f.Size
@@ -199,29 +195,44 @@ func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed st
 	return fr
 }
 
-// discover lists the feed's landing objects and returns those not in done,
-// in key order (which is arrival order: dt, then hr, then name).
-func discover(ctx context.Context, store objstore.Reader, feed string, done map[string]catalog.Committed, fr *FeedReport) ([]landing.File, error) {
-	var pending []landing.File
+// Discovery is the state of a feed's landing files against its ledger.
+type Discovery struct {
+	Pending   []landing.File // not committed yet, in key (arrival) order
+	Committed int            // landing files a bronze commit lists
+	Ignored   map[string]int // objects that are no landing files, by reason
+}
+
+// Discover lists the feed's landing objects and sorts them into pending,
+// committed and ignored. It reads the ledger of the feed's bronze table.
+func Discover(ctx context.Context, store objstore.Reader, cat Catalog, feed string) (Discovery, error) {
+	d := Discovery{Ignored: map[string]int{}}
+	tbl, err := cat.Load(ctx, schema.Bronze[feed])
+	if err != nil {
+		return d, err
+	}
+	done, err := catalog.Ledger(tbl)
+	if err != nil {
+		return d, err
+	}
 	for obj, err := range store.List(ctx, feed+"/") {
 		if err != nil {
-			return nil, err
+			return d, err
 		}
 		f, why := landing.Classify(obj)
 		switch {
 		case why != "":
-			fr.Ignored[why]++
+			d.Ignored[why]++
 		case f.Feed != feed:
-			fr.Ignored[landing.IgnoreFeed]++
+			d.Ignored[landing.IgnoreFeed]++
 		default:
 			if _, ok := done[f.Key]; ok {
-				fr.AlreadyCommitted++
+				d.Committed++
 				continue
 			}
-			pending = append(pending, f)
+			d.Pending = append(d.Pending, f)
 		}
 	}
-	return pending, nil
+	return d, nil
 }
 
 // chunks splits files into commit-sized groups, in order.

@@ -97,7 +97,7 @@ func TestIngestSmallLanding(t *testing.T) {
 	}
 	alloc.AssertSize(t, 0)
 	imp := rep.Feeds[0]
-	if imp.Files != 4 || imp.Rows != 3 || imp.Rejects != 2 || imp.FilesUnreadable != 1 || imp.Ignored["marker"] != 1 {
+	if imp.Ended.Before(imp.Started) || imp.Ended.IsZero() || imp.Files != 4 || imp.Rows != 3 || imp.Rejects != 2 || imp.FilesUnreadable != 1 || imp.Ignored["marker"] != 1 {
 		t.Fatalf("impressions report %+v", imp)
 	}
 	if imp.ByReason["malformed"] != 1 || imp.ByReason["unreadable_file"] != 1 {

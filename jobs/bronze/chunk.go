@@ -107,12 +107,14 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 			return err
 		}
 		fr.Commits++
+		o.AfterCommit(schema.Quarantine)
 	}
 	if err := commitFiles(ctx, cat, bronzeT, dataFiles, c.bronze, o.RunID); err != nil {
 		removeFiles(ctx, bronzeTbl, dataFiles, log)
 		return err
 	}
 	fr.Commits++
+	o.AfterCommit(bronzeT)
 	fr.Files += len(chunk)
 	log.Info("committed chunk", "files", len(chunk), "data_files", len(dataFiles), "quarantine_files", len(qFiles))
 	return nil

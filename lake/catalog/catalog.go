@@ -90,7 +90,7 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", redact(o.URI), err)
+		return nil, fmt.Errorf("catalog %s: %w", Redact(o.URI), err)
 	}
 	props := iceberg.Properties{"warehouse": warehouse}
 	if o.S3.Endpoint != "" {
@@ -112,7 +112,7 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	cat, err := sqlcat.NewCatalog(o.Name, db, dialect, props)
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", redact(o.URI), err)
+		return nil, fmt.Errorf("catalog %s: %w", Redact(o.URI), err)
 	}
 	tp := map[string]string{}
 	for k, v := range DefaultTableProperties {
@@ -129,7 +129,7 @@ func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
 	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
 		return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(uri))), sqlcat.Postgres, nil
 	case strings.Contains(uri, "://"):
-		return nil, "", fmt.Errorf("unsupported catalog %q: use a SQLite file path or postgres://", redact(uri))
+		return nil, "", fmt.Errorf("unsupported catalog %q: use a SQLite file path or postgres://", Redact(uri))
 	}
 	path := strings.TrimPrefix(uri, "sqlite:")
 	if path == "" {
@@ -161,8 +161,9 @@ func warehouseURL(w string) (string, error) {
 	return "file://" + filepath.ToSlash(abs), nil
 }
 
-// redact hides the password of a database URL.
-func redact(uri string) string {
+// Redact hides the password of a database URL
+// (postgres://user:***@host/db); other strings are returned as they are.
+func Redact(uri string) string {
 	at := strings.LastIndex(uri, "@")
 	scheme := strings.Index(uri, "://")
 	if at < 0 || scheme < 0 {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/schema"
+)
+
+func ingestCommand() command {
+	return command{
+		name:    "ingest",
+		summary: "one micro-batch: new landing files -> bronze tables (+ ops.quarantine)",
+		usage: `Finds the landing files no commit has consumed yet, decodes them and
+appends their rows to bronze.<feed>; records that cannot be parsed go to
+ops.quarantine with a reason, files that cannot be read at all are
+quarantined whole. Exactly once: re-running, or running after a crash,
+never duplicates or drops a row. A summary goes to stdout (--json for
+machines), logs to stderr, one row per feed to ops.runs.
+
+  adlake ingest
+  adlake ingest --feed impressions --feed bid_requests`,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
+			var feeds feedList
+			var runID string
+			var asJSON bool
+			fs.Var(&feeds, "feed", "feed to ingest (repeatable or comma-separated; default all: "+strings.Join(bronze.DefaultFeeds, ", ")+")")
+			fs.StringVar(&runID, "run-id", "", "run id (default: generated, time-ordered)")
+			fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+			return func(ctx context.Context, e *env) error {
+				if runID == "" {
+					runID = newRunID("ingest")
+				}
+				return runIngest(ctx, e, bronze.Options{Feeds: feeds, RunID: runID}, asJSON)
+			}
+		},
+	}
+}
+
+type feedList []string
+
+func (f *feedList) String() string { return strings.Join(*f, ",") }
+func (f *feedList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*f = append(*f, s)
+		}
+	}
+	return nil
+}
+
+func newRunID(job string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return fmt.Sprintf("%s-%s-%s", job, time.Now().UTC().Format("20060102T150405Z"), hex.EncodeToString(b[:]))
+}
+
+func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error {
+	for _, f := range o.Feeds {
+		if _, ok := schema.Bronze[f]; !ok {
+			return usageError{fmt.Errorf("unknown feed %q (feeds: %s)", f, strings.Join(bronze.DefaultFeeds, ", "))}
+		}
+	}
+	store, err := e.landing(ctx)
+	if err != nil {
+		return err
+	}
+	cat, err := e.catalog(ctx)
+	if err != nil {
+		return err
+	}
+	o.Logger = e.log
+	o.MaxFilesPerCommit, o.MaxBytesPerCommit, o.BatchRows = e.cfg.Ingest.MaxFilesPerCommit, e.cfg.Ingest.MaxBytesPerCommit, e.cfg.Ingest.BatchRows
+	o.Progress = func(p bronze.Progress) { e.term.progress(p.Feed, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal) }
+	o.AfterCommit = killSwitch(e.getenv("ADLAKE_TEST_KILL_AFTER_COMMIT"))
+	e.log.Info("ingest started", "run_id", o.RunID, "landing", store.String(), "warehouse", cat.Warehouse())
+	rep, runErr := bronze.Run(ctx, store, cat, o)
+	e.term.done()
+	// The run ledger is written even for a failed run; with a fresh context
+	// when the run was interrupted, so the row says so.
+	wctx := context.WithoutCancel(ctx)
+	if err := runs.Append(wctx, cat, nil, runRecords(rep, runErr)); err != nil {
+		e.log.Error("cannot record the run in ops.runs", "error", err.Error())
+	}
+	printIngest(e, rep, asJSON)
+	if runErr != nil {
+		return runErr
+	}
+	if rep.Unreadable() > 0 {
+		return errPartial
+	}
+	return nil
+}
+
+// killSwitch is a testing knob: "N" makes the process SIGKILL itself right
+// after its Nth commit, so the kill tests can die at exact points. Unset
+// in production.
+func killSwitch(spec string) func(schema.Table) {
+	n, err := strconv.Atoi(spec)
+	if spec == "" || err != nil || n <= 0 {
+		return nil
+	}
+	count := 0
+	return func(schema.Table) {
+		if count++; count == n {
+			_ = syscall.Kill(syscall.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+	}
+}
+
+func runRecords(rep bronze.Report, runErr error) []runs.Record {
+	var out []runs.Record
+	for _, f := range rep.Feeds {
+		status := runs.StatusOK
+		switch {
+		case f.Err != nil:
+			status = runs.StatusFailed
+		case f.FilesUnreadable > 0:
+			status = runs.StatusPartial
+		}
+		r := runs.Record{
+			RunID: rep.RunID, Job: bronze.Job, Feed: f.Feed, Status: status, Started: f.Started, Finished: f.Ended,
+			WindowStart: f.WindowStart, WindowEnd: f.WindowEnd, Files: int64(f.Files), FilesUnreadable: int64(f.FilesUnreadable),
+			BytesIn: f.Bytes, RowsIn: f.Rows + f.RejectedRecords, RowsOut: f.Rows, RowsRejected: f.Rejects,
+			Commits: int64(f.Commits), Version: version,
+		}
+		if f.Err != nil {
+			r.Error = f.Err.Error()
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 && runErr != nil && !errors.Is(runErr, context.Canceled) {
+		now := time.Now()
+		out = append(out, runs.Record{RunID: rep.RunID, Job: bronze.Job, Feed: "*", Status: runs.StatusFailed,
+			Started: now, Finished: now, Error: runErr.Error(), Version: version})
+	}
+	return out
+}
+
+type feedSummary struct {
+	Feed             string           `json:"feed"`
+	Files            int              `json:"files"`
+	FilesUnreadable  int              `json:"files_unreadable"`
+	AlreadyCommitted int              `json:"already_committed"`
+	Bytes            int64            `json:"bytes"`
+	Rows             int64            `json:"rows"`
+	Rejects          int64            `json:"quarantined"`
+	ByReason         map[string]int64 `json:"quarantined_by_reason"`
+	Ignored          map[string]int   `json:"ignored"`
+	Commits          int              `json:"commits"`
+	Seconds          float64          `json:"seconds"`
+	Error            string           `json:"error,omitempty"`
+}
+
+func printIngest(e *env, rep bronze.Report, asJSON bool) {
+	sums := make([]feedSummary, 0, len(rep.Feeds))
+	for _, f := range rep.Feeds {
+		s := feedSummary{Feed: f.Feed, Files: f.Files, FilesUnreadable: f.FilesUnreadable, AlreadyCommitted: f.AlreadyCommitted,
+			Bytes: f.Bytes, Rows: f.Rows, Rejects: f.Rejects, ByReason: f.ByReason, Ignored: f.Ignored, Commits: f.Commits,
+			Seconds: f.Ended.Sub(f.Started).Seconds()}
+		if f.Err != nil {
+			s.Error = f.Err.Error()
+		}
+		sums = append(sums, s)
+	}
+	if asJSON {
+		data, _ := json.MarshalIndent(map[string]any{"run_id": rep.RunID, "feeds": sums}, "", "  ")
+		fmt.Fprintln(e.out, string(data))
+		return
+	}
+	fmt.Fprintf(e.out, "run %s\n\n", rep.RunID)
+	w := tabwriter.NewWriter(e.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "feed\tfiles\tunreadable\tskipped (done)\tbytes\trows\tquarantined\tignored\tcommits\tseconds\t")
+	for _, s := range sums {
+		ignored := 0
+		for _, n := range s.Ignored {
+			ignored += n
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%.1f\t\n", s.Feed, s.Files, s.FilesUnreadable, s.AlreadyCommitted,
+			humanBytes(s.Bytes), s.Rows, s.Rejects, ignored, s.Commits, s.Seconds)
+	}
+	w.Flush()
+	for _, s := range sums {
+		for _, r := range sortedKeys(s.ByReason) {
+			fmt.Fprintf(e.out, "  quarantined %s/%s: %d\n", s.Feed, r, s.ByReason[r])
+		}
+		if s.Error != "" {
+			fmt.Fprintf(e.out, "  %s FAILED: %s\n", s.Feed, s.Error)
+		}
+	}
+}

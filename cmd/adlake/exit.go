@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/advertisex/adlake/jobs/bronze"
+)
+
+// Exit codes, documented in `adlake help` and docs/operations.md.
+const (
+	exitOK          = 0   // done
+	exitFailed      = 1   // the run failed; nothing partial is visible, re-run after fixing the cause
+	exitUsage       = 2   // bad command line or configuration
+	exitPartial     = 3   // done, but some landing files were unreadable and quarantined whole
+	exitConflict    = 4   // another run committed some of the same files; re-running is safe
+	exitInterrupted = 130 // stopped by a signal; re-running is safe
+)
+
+// usageError marks errors of the command line or configuration.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, bronze.ErrConcurrentRun):
+		return exitConflict
+	case errors.Is(err, errPartial):
+		return exitPartial
+	default:
+		return exitFailed
+	}
+}
+
+// errPartial is returned by a run that finished but quarantined whole files.
+var errPartial = errors.New("some landing files were unreadable and quarantined whole (see ops.quarantine, reason unreadable_file)")

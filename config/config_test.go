@@ -1,0 +1,81 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPrecedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "adlake.yaml")
+	os.WriteFile(path, []byte("landing: /file/landing\nwarehouse: /file/wh\ningest:\n  batch_rows: 100\ns3:\n  region: eu-west-1\n"), 0o644)
+	env := map[string]string{"ADLAKE_WAREHOUSE": "s3://env/wh", "ADLAKE_INGEST_BATCH_ROWS": "200"}
+	c, err := Load(path, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	Register(fs, &c)
+	if err := fs.Parse([]string{"--batch-rows", "300", "--s3-path-style"}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ got, want any }{
+		{c.Landing, "/file/landing"},          // file over default
+		{c.Warehouse, "s3://env/wh"},          // env over file
+		{c.Ingest.BatchRows, 300},             // flag over env over file
+		{c.S3.Region, "eu-west-1"},            // nested key from the file
+		{c.S3.PathStyle, true},                // bare bool flag
+		{c.Catalog, "./lakehouse/catalog.db"}, // default
+		{c.Ingest.MaxFilesPerCommit, 500},
+	}
+	for i, cs := range cases {
+		if cs.got != cs.want {
+			t.Errorf("case %d: got %v, want %v", i, cs.got, cs.want)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("landin: typo\n"), 0o644)
+	if _, err := Load(bad, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "landin") {
+		t.Fatalf("unknown key: err = %v", err)
+	}
+	if _, err := Load("", func(k string) string { return map[string]string{"ADLAKE_INGEST_BATCH_ROWS": "many"}[k] }); err == nil {
+		t.Fatal("bad integer in env accepted")
+	}
+	c := Default("x")
+	c.Log.Format = "xml"
+	c.Ingest.BatchRows = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "xml") || !strings.Contains(err.Error(), "positive") {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+func TestEverySettingIsReachable(t *testing.T) {
+	c := Default(DefaultDir)
+	seen := map[string]bool{}
+	for _, s := range Settings(&c) {
+		if s.Flag == "" || !strings.HasPrefix(s.Env, "ADLAKE_") || s.Help == "" {
+			t.Errorf("setting %s lacks a flag, env or help: %+v", s.Key, s)
+		}
+		if seen[s.Flag] {
+			t.Errorf("flag --%s declared twice", s.Flag)
+		}
+		seen[s.Flag] = true
+	}
+}
+
+func TestRedact(t *testing.T) {
+	c := Default(".")
+	c.Catalog = "postgres://u:pw@h/db"
+	if strings.Contains(c.YAML(), "pw") {
+		t.Fatal("password in YAML output")
+	}
+}
