@@ -100,8 +100,14 @@ func Settings(c *Config) []Setting {
 	return out
 }
 
-// String returns the value as text.
-func (s Setting) String() string { return fmt.Sprint(s.value.Interface()) }
+// String returns the value as text ("" for the zero Setting, which the
+// flag package creates to find default values).
+func (s Setting) String() string {
+	if !s.value.IsValid() {
+		return ""
+	}
+	return fmt.Sprint(s.value.Interface())
+}
 
 // Set parses text into the setting.
 func (s Setting) Set(text string) error {
@@ -127,7 +133,7 @@ func (s Setting) Set(text string) error {
 }
 
 // IsBoolFlag lets `--s3-path-style` stand alone.
-func (s Setting) IsBoolFlag() bool { return s.value.Kind() == reflect.Bool }
+func (s Setting) IsBoolFlag() bool { return s.value.IsValid() && s.value.Kind() == reflect.Bool }
 
 // Register adds a flag for every setting to fs; parsing fs then overrides c.
 func Register(fs *flag.FlagSet, c *Config) {

@@ -79,3 +79,15 @@ func TestRedact(t *testing.T) {
 		t.Fatal("password in YAML output")
 	}
 }
+
+// TestConfigurationDocIsCurrent keeps docs/configuration.md in step with
+// the declaration: regenerate the table with `adlake config --reference`.
+func TestConfigurationDocIsCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), Reference()) {
+		t.Fatal("docs/configuration.md does not contain the current settings table; paste `adlake config --reference` into it")
+	}
+}

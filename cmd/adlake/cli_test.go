@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, streams{out: &out, err: &errb, getenv: func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+func TestCLIExitCodesAndHelp(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		code  int
+		inOut string
+		inErr string
+	}{
+		{name: "no command", args: nil, code: exitUsage, inOut: "Commands:"},
+		{name: "help", args: []string{"help"}, code: exitOK, inOut: "Exit codes:"},
+		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, inErr: `unknown command "frobnicate"`},
+		{name: "command help", args: []string{"ingest", "--help"}, code: exitOK, inOut: "-max-files-per-commit"},
+		{name: "bad flag", args: []string{"ingest", "--nope"}, code: exitUsage, inErr: "nope"},
+		{name: "bad env", args: []string{"ingest"}, env: map[string]string{"ADLAKE_INGEST_BATCH_ROWS": "x"}, code: exitUsage, inErr: "ADLAKE_INGEST_BATCH_ROWS"},
+		{name: "unknown feed", args: []string{"ingest", "--feed", "videos"}, code: exitUsage, inErr: `unknown feed "videos"`},
+		{name: "bad log format", args: []string{"status", "--log-format", "xml"}, code: exitUsage, inErr: "log.format"},
+		{name: "config reference", args: []string{"config", "--reference"}, code: exitOK, inOut: "`ADLAKE_LANDING`"},
+		{name: "config shows env", args: []string{"config"}, env: map[string]string{"ADLAKE_LANDING": "s3://x/y"}, code: exitOK, inOut: "landing: s3://x/y"},
+		{name: "version", args: []string{"version"}, code: exitOK, inOut: "adlake "},
+		{name: "empty lake ingests nothing", args: []string{"ingest"}, code: exitOK, inOut: "impressions"},
+		{name: "status of an empty lake", args: []string{"status"}, code: exitOK, inOut: "(none yet)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, t.TempDir(), c.env, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, errs)
+			}
+			if !strings.Contains(out, c.inOut) || !strings.Contains(errs, c.inErr) {
+				t.Fatalf("stdout %q\nstderr %q\nwant %q / %q", out, errs, c.inOut, c.inErr)
+			}
+		})
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "my.yaml"), []byte("landing: elsewhere/landing\n"), 0o644)
+	code, out, errs := runCLI(t, dir, nil, "config", "--config", "my.yaml")
+	if code != exitOK || !strings.Contains(out, "landing: elsewhere/landing") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, dir, nil, "config", "--config", "missing.yaml")
+	if code != exitUsage || !strings.Contains(errs, "missing.yaml") {
+		t.Fatalf("missing file: exit %d: %s", code, errs)
+	}
+}
