@@ -78,10 +78,21 @@ def main():
                 r = rows[-1]
                 print(f"{scale:>8} {feed:<19} {cores} core(s): {r['rows']:>9} rows {r['rows']/wall:>10,.0f} rows/s "
                       f"{r['mb']/wall:>7.1f} MB/s  peak RSS {r['rss_mib']:.0f} MiB  ({wall:.2f}s)")
-    write_doc(rows)
+    write_doc(rows, profile(os.path.join(WORK, f"landing-{max(SCALES)}")))
 
 
-def write_doc(rows):
+def profile(landing):
+    """CPU profile of the largest impressions ingest on 2 cores: where the time goes."""
+    lake = os.path.join(WORK, "lake")
+    shutil.rmtree(lake, ignore_errors=True)
+    prof = os.path.join(WORK, "impressions.prof")
+    sh([BIN, "ingest", "--feed", "impressions", "--cpuprofile", prof, "--landing", landing,
+        "--warehouse", os.path.join(lake, "warehouse"), "--catalog", os.path.join(lake, "catalog.db"), "--log-level", "warn"])
+    top = sh(["go", "tool", "pprof", "-top", "-nodecount=25", BIN, prof]).stdout
+    return "\n".join(l for l in top.splitlines() if not l.startswith(("File:", "Build ID:", "Type:", "Time:")))
+
+
+def write_doc(rows, top):
     out = [
         "# Benchmarks",
         "",
@@ -101,6 +112,8 @@ def write_doc(rows):
     for r in rows:
         out.append(f"| {r['scale']:,} | {r['feed']} | {r['cores']} | {r['files']} | {r['rows']:,} | {r['wall']:.2f} | "
                    f"{r['rows']/r['wall']:,.0f} | {r['mb']/r['wall']:.1f} | {r['rss_mib']:.0f} |")
+    out += ["", f"## Where the time goes (impressions, {max(SCALES):,}/day, 2 cores, `go tool pprof -top`)", "",
+            "```", top.strip(), "```"]
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().strip()]

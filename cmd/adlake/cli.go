@@ -223,6 +223,16 @@ func (e *env) catalog(ctx context.Context) (*catalog.Catalog, error) {
 	return cat, nil
 }
 
+// lake opens the landing zone and the catalog, the pair every job needs.
+func (e *env) lake(ctx context.Context) (objstore.Bucket, *catalog.Catalog, error) {
+	store, err := e.landing(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := e.catalog(ctx)
+	return store, cat, err
+}
+
 // newLogger logs to w as JSON (default) or text.
 func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	var level slog.Level

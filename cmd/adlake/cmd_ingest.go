@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,12 +38,25 @@ machines), logs to stderr, one row per feed to ops.runs.
 			var feeds feedList
 			var runID string
 			var asJSON bool
+			var cpuProfile string
+			fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
 			fs.Var(&feeds, "feed", "feed to ingest (repeatable or comma-separated; default all: "+strings.Join(bronze.DefaultFeeds, ", ")+")")
 			fs.StringVar(&runID, "run-id", "", "run id (default: generated, time-ordered)")
 			fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 			return func(ctx context.Context, e *env) error {
 				if runID == "" {
 					runID = newRunID("ingest")
+				}
+				if cpuProfile != "" {
+					f, err := os.Create(cpuProfile)
+					if err != nil {
+						return usageError{err}
+					}
+					defer f.Close()
+					if err := pprof.StartCPUProfile(f); err != nil {
+						return err
+					}
+					defer pprof.StopCPUProfile()
 				}
 				return runIngest(ctx, e, bronze.Options{Feeds: feeds, RunID: runID}, asJSON)
 			}
@@ -73,11 +88,7 @@ func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error
 			return usageError{fmt.Errorf("unknown feed %q (feeds: %s)", f, strings.Join(bronze.DefaultFeeds, ", "))}
 		}
 	}
-	store, err := e.landing(ctx)
-	if err != nil {
-		return err
-	}
-	cat, err := e.catalog(ctx)
+	store, cat, err := e.lake(ctx)
 	if err != nil {
 		return err
 	}

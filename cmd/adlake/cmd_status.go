@@ -50,11 +50,7 @@ type feedStatus struct {
 }
 
 func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
-	store, err := e.landing(ctx)
-	if err != nil {
-		return err
-	}
-	cat, err := e.catalog(ctx)
+	store, cat, err := e.lake(ctx)
 	if err != nil {
 		return err
 	}

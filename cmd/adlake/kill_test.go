@@ -108,12 +108,7 @@ func exitStatus(err error) int {
 // bronze row once, every quarantine row once.
 func verify(t *testing.T, dir string, m *gen.Manifest) {
 	t.Helper()
-	ctx := context.Background()
-	cat, err := catalog.Open(ctx, catalog.Options{URI: filepath.Join(dir, "lakehouse", "catalog.db"), Warehouse: filepath.Join(dir, "lakehouse", "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	cat := openCatalog(t, dir)
 	for feed, tbl := range schema.Bronze {
 		rows, distinct := scanKeys(t, cat, tbl, schema.ColSourceFile, schema.ColSourceOffset)
 		if want := m.Feeds[feed].BronzeRows; rows != want || distinct != want {
@@ -130,15 +125,22 @@ func verify(t *testing.T, dir string, m *gen.Manifest) {
 	}
 }
 
+// openCatalog opens the catalog of the lakehouse in dir (closed at the end of the test).
+func openCatalog(t *testing.T, dir string) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Open(context.Background(), catalog.Options{URI: filepath.Join(dir, "lakehouse", "catalog.db"), Warehouse: filepath.Join(dir, "lakehouse", "warehouse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	return cat
+}
+
 // pendingFiles counts landing files no bronze commit lists yet.
 func pendingFiles(t *testing.T, dir string) int {
 	t.Helper()
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, catalog.Options{URI: filepath.Join(dir, "lakehouse", "catalog.db"), Warehouse: filepath.Join(dir, "lakehouse", "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	cat := openCatalog(t, dir)
 	store, err := objstore.NewLocal(filepath.Join(dir, "lakehouse", "landing"))
 	if err != nil {
 		t.Fatal(err)

@@ -82,13 +82,13 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	wg.Go(func() {
 		// Files arrive in key order, so rows arrive clustered by arrival day
 		// (the partition): one open Parquet writer at a time.
-		dataFiles, werr = writeAll(wctx, bronzeTbl, c.sc, c.rows, table.WithClusteredWrite())
+		dataFiles, werr = writeAll(wctx, bronzeTbl, c.sc, c.rows, table.WithClusteredWrite(), table.WithRecordBatchBufferSize(writerBuffer))
 		if werr != nil {
 			cancel()
 		}
 	})
 	wg.Go(func() {
-		qFiles, qerr = writeAll(wctx, qTbl, c.qb.Schema(), c.rejs)
+		qFiles, qerr = writeAll(wctx, qTbl, c.qb.Schema(), c.rejs, table.WithRecordBatchBufferSize(writerBuffer))
 		if qerr != nil {
 			cancel()
 		}
@@ -119,6 +119,11 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	log.Info("committed chunk", "files", len(chunk), "data_files", len(dataFiles), "quarantine_files", len(qFiles))
 	return nil
 }
+
+// writerBuffer is how many record batches a Parquet writer may hold queued
+// (iceberg-go's default is 64); with the decoder's channel of two, it bounds
+// the batches in flight, hence memory, whatever the input size.
+const writerBuffer = 4
 
 func decodeOptions(o Options) decode.Options {
 	return decode.Options{BatchRows: o.BatchRows, Alloc: o.Alloc}

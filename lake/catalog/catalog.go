@@ -59,7 +59,7 @@ var DefaultTableProperties = map[string]string{
 	"format-version":                  "2",
 	"write.parquet.compression-codec": "zstd",
 	"write.target-file-size-bytes":    "134217728", // 128 MiB
-	"write.parquet.row-group-limit":   "262144",
+	"write.parquet.row-group-limit":   "65536",
 	"commit.retry.num-retries":        "8",
 }
 
