@@ -4,6 +4,9 @@ import (
 	"github.com/apache/iceberg-go"
 )
 
+// icebergField is a column declaration.
+type icebergField = iceberg.NestedField
+
 // Small constructors keep the table declarations readable. IDs are left at
 // zero and assigned by [fresh]; every field is optional unless built with
 // [required].

@@ -203,5 +203,7 @@ var Bronze = map[string]Table{
 
 // All lists every table adlake creates, in creation order.
 func All() []Table {
-	return []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs}
+	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs}
+	all = append(all, Silver()...)
+	return append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
 }

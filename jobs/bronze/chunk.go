@@ -82,13 +82,13 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	wg.Go(func() {
 		// Files arrive in key order, so rows arrive clustered by arrival day
 		// (the partition): one open Parquet writer at a time.
-		dataFiles, werr = writeAll(wctx, bronzeTbl, c.sc, c.rows, table.WithClusteredWrite(), table.WithRecordBatchBufferSize(writerBuffer))
+		dataFiles, werr = catalog.WriteFiles(wctx, bronzeTbl, c.sc, c.rows, table.WithClusteredWrite(), table.WithRecordBatchBufferSize(writerBuffer))
 		if werr != nil {
 			cancel()
 		}
 	})
 	wg.Go(func() {
-		qFiles, qerr = writeAll(wctx, qTbl, c.qb.Schema(), c.rejs, table.WithRecordBatchBufferSize(writerBuffer))
+		qFiles, qerr = catalog.WriteFiles(wctx, qTbl, c.qb.Schema(), c.rejs, table.WithRecordBatchBufferSize(writerBuffer))
 		if qerr != nil {
 			cancel()
 		}
@@ -98,19 +98,19 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	close(c.rejs)
 	wg.Wait()
 	if err := errors.Join(rerr, werr, qerr); err != nil {
-		removeFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
+		catalog.RemoveFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
 		return err
 	}
 	if len(qFiles) > 0 {
 		if err := commitFiles(ctx, cat, schema.Quarantine, qFiles, c.quarantin, o.RunID); err != nil {
-			removeFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
+			catalog.RemoveFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
 			return err
 		}
 		fr.Commits++
 		o.AfterCommit(schema.Quarantine)
 	}
 	if err := commitFiles(ctx, cat, bronzeT, dataFiles, c.bronze, o.RunID); err != nil {
-		removeFiles(ctx, bronzeTbl, dataFiles, log)
+		catalog.RemoveFiles(ctx, bronzeTbl, dataFiles, log)
 		return err
 	}
 	fr.Commits++
@@ -265,31 +265,6 @@ func send(ctx context.Context, ch chan<- arrow.RecordBatch, rec arrow.RecordBatc
 	}
 }
 
-// writeAll writes the batches of ch as data files of tbl (not committed).
-// It always drains ch, so the producer never blocks on a failed writer.
-func writeAll(ctx context.Context, tbl *table.Table, sc *arrow.Schema, ch <-chan arrow.RecordBatch, opts ...table.WriteRecordOption) ([]iceberg.DataFile, error) {
-	defer func() {
-		for rec := range ch {
-			rec.Release()
-		}
-	}()
-	seq := func(yield func(arrow.RecordBatch, error) bool) {
-		for rec := range ch {
-			if !yield(rec, nil) {
-				return
-			}
-		}
-	}
-	var out []iceberg.DataFile
-	for df, err := range table.WriteRecords(ctx, tbl, sc, seq, opts...) {
-		if err != nil {
-			return out, fmt.Errorf("write %s: %w", tbl.Identifier(), err)
-		}
-		out = append(out, df)
-	}
-	return out, nil
-}
-
 // commitFiles commits files to t with entries as the ledger, unless the
 // ledger shows the entries committed already.
 func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []iceberg.DataFile, entries []catalog.FileEntry, runID string) error {
@@ -305,12 +280,9 @@ func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []icebe
 		if err := checkLedger(ledger, entries, runID); err != nil {
 			return err
 		}
-		if len(files) == 0 {
-			// A snapshot with no data still records the files (all empty,
-			// or all quarantined), so they are not read again.
-			return tx.AddFiles(ctx, nil, props, false)
-		}
-		return tx.AddDataFiles(ctx, files, props, table.WithoutDuplicateCheck())
+		// A snapshot with no data still records the files (all empty, or
+		// all quarantined), so they are not read again.
+		return catalog.AddFiles(ctx, tx, files, props)
 	})
 	return err
 }
@@ -338,21 +310,4 @@ func checkLedger(ledger map[string]catalog.Committed, entries []catalog.FileEntr
 		return fmt.Errorf("ledger inconsistent: %d of %d files already committed by this run", ours, len(entries))
 	}
 	return nil
-}
-
-// removeFiles deletes data files that will not be committed.
-func removeFiles(ctx context.Context, tbl *table.Table, files []iceberg.DataFile, log *slog.Logger) {
-	if len(files) == 0 {
-		return
-	}
-	fs, err := tbl.FS(ctx)
-	if err != nil {
-		log.Warn("cannot remove uncommitted data files", "error", err)
-		return
-	}
-	for _, f := range files {
-		if err := fs.Remove(f.FilePath()); err != nil {
-			log.Warn("cannot remove uncommitted data file", "path", f.FilePath(), "error", err)
-		}
-	}
 }

@@ -70,3 +70,48 @@ func Ledger(tbl *table.Table) (map[string]Committed, error) {
 	}
 	return out, nil
 }
+
+// WatermarkKey is the summary property recording, on a table derived from
+// bronze.<feed>, the bronze snapshot id consumed up to (inclusive).
+func WatermarkKey(feed string) string { return "adlake.watermark." + feed }
+
+// Watermark returns the bronze snapshot id that tbl has consumed of feed:
+// the value of WatermarkKey(feed) in the newest snapshot of tbl's current
+// branch that carries it; 0 when none does.
+func Watermark(tbl *table.Table, feed string) (int64, error) {
+	key := WatermarkKey(feed)
+	meta := tbl.Metadata()
+	for s := meta.CurrentSnapshot(); s != nil; {
+		if s.Summary != nil {
+			if v, ok := s.Summary.Properties[key]; ok {
+				var id int64
+				if _, err := fmt.Sscan(v, &id); err != nil {
+					return 0, fmt.Errorf("%s of %s, snapshot %d: %w", key, tbl.Identifier(), s.SnapshotID, err)
+				}
+				return id, nil
+			}
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = meta.SnapshotByID(*s.ParentSnapshotID)
+	}
+	return 0, nil
+}
+
+// Ancestry returns the snapshots of tbl's current branch, oldest first.
+func Ancestry(tbl *table.Table) []table.Snapshot {
+	meta := tbl.Metadata()
+	var out []table.Snapshot
+	for s := meta.CurrentSnapshot(); s != nil; {
+		out = append(out, *s)
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = meta.SnapshotByID(*s.ParentSnapshotID)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

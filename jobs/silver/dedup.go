@@ -1,0 +1,116 @@
+package silver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/advertisex/adlake/schema"
+)
+
+// keyIndex answers "has this key been seen on this event date?" for one
+// dedup key: first from the keys already in the silver tables (loaded once
+// per event date per pass, reading only that date's partition and only
+// the key columns), then from the keys of this pass.
+//
+// Keys are held as 64-bit xxhash values: 8 bytes a key instead of the
+// string, so a day of 10M impressions costs about 300 MiB of map. The
+// chance that two distinct keys of one day collide, dropping a valid
+// event, is about n²/2⁶⁵: 3·10⁻⁶ for n = 10M.
+type keyIndex struct {
+	// anyDate indexes keys across all event dates (one set, loaded once):
+	// for keys whose duplicates may carry another event time, such as an
+	// order reported again on a later day. Use it only for small tables.
+	anyDate bool
+	cat     Catalog
+	tables []schema.Table
+	cols   []string
+	days   map[arrow.Date32]map[uint64]struct{}
+	buf    strings.Builder
+}
+
+func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {
+	return &keyIndex{cat: cat, tables: tables, cols: cols, days: map[arrow.Date32]map[uint64]struct{}{}}
+}
+
+// seen reports whether key was seen on day, and records it.
+func (k *keyIndex) seen(ctx context.Context, day arrow.Date32, key string) (bool, error) {
+	if k.anyDate {
+		day = 0
+	}
+	set, ok := k.days[day]
+	if !ok {
+		var err error
+		if set, err = k.load(ctx, day); err != nil {
+			return false, err
+		}
+		k.days[day] = set
+	}
+	h := xxhash.Sum64String(key)
+	if _, dup := set[h]; dup {
+		return true, nil
+	}
+	set[h] = struct{}{}
+	return false, nil
+}
+
+// load reads the keys of day from the silver tables.
+func (k *keyIndex) load(ctx context.Context, day arrow.Date32) (map[uint64]struct{}, error) {
+	set := map[uint64]struct{}{}
+	for _, t := range k.tables {
+		tbl, err := k.cat.Load(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if tbl.CurrentSnapshot() == nil {
+			continue
+		}
+		opts := []table.ScanOption{table.WithSelectedFields(k.cols...)}
+		if !k.anyDate {
+			opts = append(opts, table.WithRowFilter(iceberg.EqualTo(iceberg.Reference(schema.ColEventDate), iceberg.Date(day))))
+		}
+		_, batches, err := tbl.Scan(opts...).ToArrowRecords(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dedup keys of %s: %w", t, err)
+		}
+		for rec, err := range batches {
+			if err != nil {
+				return nil, fmt.Errorf("dedup keys of %s: %w", t, err)
+			}
+			proj := project(rec, k.cols)
+			for i := 0; i < int(rec.NumRows()); i++ {
+				if key, ok := k.keyOf(proj, i); ok {
+					set[xxhash.Sum64String(key)] = struct{}{}
+				}
+			}
+			proj.Release()
+			rec.Release()
+		}
+	}
+	return set, nil
+}
+
+// keyOf joins the key columns of row i; false when one is null.
+func (k *keyIndex) keyOf(rec arrow.RecordBatch, i int) (string, bool) {
+	k.buf.Reset()
+	for c := range k.cols {
+		a := rec.Column(c).(*array.String)
+		if a.IsNull(i) {
+			return "", false
+		}
+		if c > 0 {
+			k.buf.WriteByte(0)
+		}
+		k.buf.WriteString(a.Value(i))
+	}
+	return k.buf.String(), true
+}
+
+// joinKey builds the key of parts the way keyOf does.
+func joinKey(parts ...string) string { return strings.Join(parts, "\x00") }

@@ -1,0 +1,221 @@
+package silver
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/advertisex/adlake/jobs/quarantine"
+	"github.com/advertisex/adlake/schema"
+)
+
+// lineage is where a bronze row came from.
+type lineage struct {
+	file    string
+	offset  int64
+	day     arrow.Date32
+	arrival time.Time // start of the arrival hour
+}
+
+// lineageCols reads lineage from a bronze batch.
+type lineageCols struct {
+	file   *array.String
+	offset *array.Int64
+	day    *array.Date32
+	hour   *array.Int32
+}
+
+func bindLineage(rec arrow.RecordBatch) lineageCols {
+	return lineageCols{
+		file: col[*array.String](rec, schema.ColSourceFile), offset: col[*array.Int64](rec, schema.ColSourceOffset),
+		day: col[*array.Date32](rec, schema.ColLandingDate), hour: col[*array.Int32](rec, schema.ColLandingHour),
+	}
+}
+
+func (c lineageCols) at(i int) lineage {
+	day := c.day.Value(i)
+	return lineage{file: c.file.Value(i), offset: c.offset.Value(i), day: day,
+		arrival: day.ToTime().Add(time.Duration(c.hour.Value(i)) * time.Hour)}
+}
+
+// col returns the top-level column name of rec, typed; nil when absent.
+func col[T arrow.Array](rec arrow.RecordBatch, name string) T {
+	var zero T
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return zero
+	}
+	a, _ := rec.Column(idx[0]).(T)
+	return a
+}
+
+// text is a nullable string column, possibly inside a struct column.
+type text struct {
+	a      *array.String
+	parent *array.Struct
+}
+
+// textCol resolves "name" or "struct.child" in rec.
+func textCol(rec arrow.RecordBatch, path string) text {
+	parent, child, nested := strings.Cut(path, ".")
+	if !nested {
+		return text{a: col[*array.String](rec, path)}
+	}
+	st := col[*array.Struct](rec, parent)
+	if st == nil {
+		return text{}
+	}
+	idx, ok := st.DataType().(*arrow.StructType).FieldIdx(child)
+	if !ok {
+		return text{}
+	}
+	a, _ := st.Field(idx).(*array.String)
+	return text{a: a, parent: st}
+}
+
+// get returns the value of row i; "" when null or absent.
+func (t text) get(i int) string {
+	if t.a == nil || (t.parent != nil && t.parent.IsNull(i)) || t.a.IsNull(i) {
+		return ""
+	}
+	return t.a.Value(i)
+}
+
+// rowJSON renders row i of rec as a JSON object (the raw of a silver reject).
+func rowJSON(rec arrow.RecordBatch, i int) []byte {
+	m := make(map[string]any, rec.NumCols())
+	for c, f := range rec.Schema().Fields() {
+		if !rec.Column(c).IsNull(i) {
+			m[f.Name] = rec.Column(c).GetOneForMarshal(i)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// appendLineage closes a silver row: the last five columns of every silver
+// schema are the lineage columns, in schema.silverLineage order.
+func (p *passRun) appendLineage(s *sink, l lineage) error {
+	n := s.b.Schema().NumFields()
+	f := s.b.Fields()
+	f[n-5].(*array.StringBuilder).Append(l.file)
+	f[n-4].(*array.Int64Builder).Append(l.offset)
+	f[n-3].(*array.Date32Builder).Append(l.day)
+	f[n-2].(*array.StringBuilder).Append(p.j.o.RunID)
+	f[n-1].(*array.TimestampBuilder).Append(arrow.Timestamp(p.at.UnixMicro()))
+	s.rows++
+	p.fr.Valid[s.t.String()]++
+	if s.b.Field(0).Len() >= p.j.o.BatchRows {
+		return p.flush(s)
+	}
+	return nil
+}
+
+func (p *passRun) flush(s *sink) error {
+	if s.b.Field(0).Len() == 0 {
+		return nil
+	}
+	rec := s.b.NewRecordBatch()
+	if !s.on {
+		rec.Release()
+		return nil
+	}
+	select {
+	case s.ch <- rec:
+		return nil
+	case <-p.ctx.Done():
+		rec.Release()
+		return p.ctx.Err()
+	}
+}
+
+func (p *passRun) flushQuarantine() error {
+	rec := p.qb.Batch()
+	if rec == nil {
+		return nil
+	}
+	select {
+	case p.q.ch <- rec:
+		return nil
+	case <-p.ctx.Done():
+		rec.Release()
+		return p.ctx.Err()
+	}
+}
+
+func (p *passRun) flushAll() error {
+	for _, t := range targets[p.feed] {
+		if err := p.flush(p.sinks[t.Name]); err != nil {
+			return err
+		}
+	}
+	return p.flushQuarantine()
+}
+
+// reject quarantines row i of the bronze batch rec.
+func (p *passRun) reject(rec arrow.RecordBatch, i int, l lineage, reason, detail string) error {
+	p.fr.Rejected[reason]++
+	if !p.q.on {
+		return nil
+	}
+	p.qb.Add(quarantine.Row{
+		Feed: p.feed, SourceFile: l.file, Offset: l.offset, Records: 1, Stage: "silver", Reason: reason,
+		Detail: detail, Raw: rowJSON(rec, i), LandingHour: l.arrival, RunID: p.j.o.RunID, At: p.at,
+	})
+	if p.qb.Len() >= 4096 {
+		return p.flushQuarantine()
+	}
+	return nil
+}
+
+// Builder helpers for silver rows.
+
+func setStr(b array.Builder, v string) { b.(*array.StringBuilder).Append(v) }
+
+func optStr(b array.Builder, v string) {
+	if v == "" {
+		b.AppendNull()
+	} else {
+		b.(*array.StringBuilder).Append(v)
+	}
+}
+
+func optF64(b array.Builder, v float64, ok bool) {
+	if ok {
+		b.(*array.Float64Builder).Append(v)
+	} else {
+		b.AppendNull()
+	}
+}
+
+func optI64(b array.Builder, v int64, ok bool) {
+	if ok {
+		b.(*array.Int64Builder).Append(v)
+	} else {
+		b.AppendNull()
+	}
+}
+
+func setTime(b array.Builder, day array.Builder, t time.Time) {
+	b.(*array.TimestampBuilder).Append(arrow.Timestamp(t.UnixMicro()))
+	day.(*array.Date32Builder).Append(arrow.Date32FromTime(t))
+}
+
+func setBool(b array.Builder, v bool) { b.(*array.BooleanBuilder).Append(v) }
+
+// ctxCheck is how often transformers look at the context.
+const ctxCheck = 4096
+
+func checkCtx(ctx context.Context, i int) error {
+	if i%ctxCheck == 0 {
+		return ctx.Err()
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package silver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/iceberg-go"
+	icebergio "github.com/apache/iceberg-go/io"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/advertisex/adlake/jobs/quarantine"
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/schema"
+)
+
+// sink is one output table of a pass: a builder whose full batches go to
+// a writer goroutine.
+type sink struct {
+	t     schema.Table
+	on    bool // this pass writes the table (it is at the pass's watermark)
+	b     *array.RecordBuilder
+	ch    chan arrow.RecordBatch
+	files []iceberg.DataFile
+	err   error
+	rows  int64
+}
+
+// passRun is the state of one pass over some bronze snapshots.
+type passRun struct {
+	j      *job
+	feed   string
+	sinks  map[string]*sink // by table name
+	qb     *quarantine.Builder
+	q      *sink
+	fr     *FeedReport
+	at     time.Time
+	ctx    context.Context
+	rowBuf int
+}
+
+// pass processes the bronze snapshots of pass for the tables in tables
+// (those whose watermark is wm), then commits them.
+func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm int64, pass []table.Snapshot, tables []schema.Table, fr *FeedReport) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := &passRun{j: j, feed: feed, sinks: map[string]*sink{}, fr: fr, at: j.o.Now().UTC(), ctx: wctx}
+	on := map[string]bool{}
+	for _, t := range tables {
+		on[t.String()] = true
+	}
+	var wg sync.WaitGroup
+	open := func(t schema.Table) (*sink, *table.Table, error) {
+		tbl, err := j.cat.Load(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		s := &sink{t: t, on: on[t.String()], b: array.NewRecordBuilder(j.o.Alloc, sc), ch: make(chan arrow.RecordBatch, 2)}
+		wg.Go(func() {
+			s.files, s.err = catalog.WriteFiles(wctx, tbl, sc, s.ch, table.WithRecordBatchBufferSize(4))
+			if s.err != nil {
+				cancel()
+			}
+		})
+		return s, tbl, nil
+	}
+	for _, t := range targets[feed] {
+		s, _, err := open(t)
+		if err != nil {
+			return err
+		}
+		defer s.b.Release()
+		p.sinks[t.Name] = s
+	}
+	q, qTbl, err := open(schema.Quarantine)
+	if err != nil {
+		return err
+	}
+	q.b.Release()
+	p.q = q
+	if p.qb, err = quarantine.NewBuilder(j.o.Alloc, qTbl.Schema()); err != nil {
+		return err
+	}
+	defer p.qb.Release()
+
+	rerr := p.readSnapshots(wctx, bronzeTbl, pass)
+	if rerr == nil {
+		rerr = p.flushAll()
+	}
+	for _, s := range p.allSinks() {
+		close(s.ch)
+	}
+	wg.Wait()
+	errs := []error{rerr}
+	for _, s := range p.allSinks() {
+		errs = append(errs, s.err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		p.removeAll(ctx, bronzeTbl)
+		return err
+	}
+	return p.commit(ctx, bronzeTbl, wm, pass[len(pass)-1].SnapshotID)
+}
+
+func (p *passRun) allSinks() []*sink {
+	out := []*sink{p.q}
+	for _, t := range targets[p.feed] {
+		out = append(out, p.sinks[t.Name])
+	}
+	return out
+}
+
+func (p *passRun) removeAll(ctx context.Context, tbl *table.Table) {
+	for _, s := range p.allSinks() {
+		catalog.RemoveFiles(ctx, tbl, s.files, p.j.o.Logger)
+	}
+}
+
+// commit commits quarantine first, then each silver table, every commit
+// recording the new watermark and re-checking the old one.
+func (p *passRun) commit(ctx context.Context, tbl *table.Table, from, to int64) error {
+	for _, s := range p.allSinks() {
+		if !s.on {
+			catalog.RemoveFiles(ctx, tbl, s.files, p.j.o.Logger)
+			continue
+		}
+		props := iceberg.Properties{catalog.PropJob: Job, catalog.PropRunID: p.j.o.RunID, catalog.WatermarkKey(p.feed): fmt.Sprint(to)}
+		_, err := p.j.cat.Commit(ctx, s.t, func(cur *table.Table, tx *table.Transaction) error {
+			wm, err := catalog.Watermark(cur, p.feed)
+			switch {
+			case err != nil:
+				return err
+			case wm == to:
+				return catalog.ErrAlreadyCommitted
+			case wm != from:
+				return fmt.Errorf("%w: %s moved from bronze snapshot %d to %d meanwhile", ErrConcurrentRun, s.t, from, wm)
+			}
+			return catalog.AddFiles(ctx, tx, s.files, props)
+		})
+		if err != nil {
+			p.removeAll(ctx, tbl)
+			return err
+		}
+		p.fr.Commits++
+		p.j.o.AfterCommit(s.t)
+	}
+	return nil
+}
+
+// ErrConcurrentRun means another run advanced a silver table meanwhile;
+// this pass was abandoned and nothing of it is visible.
+var ErrConcurrentRun = errors.New("another run derived silver from the same bronze snapshots")
+
+// readSnapshots reads, in commit order, the data files each snapshot added
+// to bronze, in arrival-day order within a snapshot.
+func (p *passRun) readSnapshots(ctx context.Context, tbl *table.Table, pass []table.Snapshot) error {
+	tr, err := newTransformer(p)
+	if err != nil {
+		return err
+	}
+	fs, err := tbl.FS(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range pass {
+		scan := tbl.NewIncrementalAppendScan().ToSnapshot(s.SnapshotID)
+		if s.ParentSnapshotID != nil {
+			scan = scan.FromSnapshotExclusive(*s.ParentSnapshotID)
+		} else {
+			scan = scan.FromSnapshotInclusive(s.SnapshotID)
+		}
+		tasks, err := scan.PlanFiles(ctx)
+		if err != nil {
+			return fmt.Errorf("plan bronze snapshot %d: %w", s.SnapshotID, err)
+		}
+		sort.Slice(tasks, func(a, b int) bool { return tasks[a].File.FilePath() < tasks[b].File.FilePath() })
+		sort.SliceStable(tasks, func(a, b int) bool { return partitionOf(tasks[a]) < partitionOf(tasks[b]) })
+		for _, task := range tasks {
+			if err := p.readFile(ctx, fs, task.File.FilePath(), tr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func partitionOf(t table.FileScanTask) string { return fmt.Sprint(t.File.Partition()) }
+
+// readFile streams one bronze Parquet file through the transformer.
+func (p *passRun) readFile(ctx context.Context, fs icebergio.IO, path string, tr transformer) error {
+	f, err := fs.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	pr, err := file.NewParquetReader(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer pr.Close()
+	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: int64(p.j.o.BatchRows)}, p.j.o.Alloc)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		p.fr.RowsIn += rec.NumRows()
+		if err := tr.batch(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}

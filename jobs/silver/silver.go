@@ -1,0 +1,247 @@
+// Package silver is the silver job: it derives valid, standardized,
+// enriched and deduplicated events from the bronze tables (SPEC §2) into
+// silver.impressions, silver.clicks, silver.conversions and
+// silver.bid_requests, and sends every record that breaks a rule to
+// ops.quarantine with its reason.
+//
+// Increments and exactly once: each table the job writes for a feed (the
+// silver tables and ops.quarantine) records in its snapshot summary the
+// bronze snapshot it has consumed up to (catalog.WatermarkKey). A run reads
+// the bronze data files added after that watermark, in bronze commit order
+// (which is arrival order), and commits quarantine first, then each silver
+// table, every commit re-checking its table's watermark: a crash between
+// commits makes the next run redo the pass for the tables still behind,
+// and only for them.
+//
+// Deduplication is an anti-join: a record is a duplicate when its key is in
+// silver already, on the same event date, or earlier in the same pass.
+// Existing keys are loaded per event date, with partition pruning, as 64-bit
+// hashes (docs/silver.md discusses the choice).
+package silver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/schema"
+)
+
+// Job is the job name in ledgers and ops.runs.
+const Job = "silver"
+
+// Catalog is what the job needs of the Iceberg catalog.
+type Catalog interface {
+	Load(ctx context.Context, t schema.Table) (*table.Table, error)
+	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
+}
+
+// DevPseudonymKey is used when no key is configured (the embedded demo);
+// Run logs a warning when it is in use.
+const DevPseudonymKey = "adlake-development-key-not-for-production"
+
+// Options configure Run. Zero values take the documented defaults.
+type Options struct {
+	Feeds []string // default: all three feeds
+	RunID string
+	Now   func() time.Time
+	// PseudonymKey keys the user id hash (default DevPseudonymKey, with a
+	// warning). Never logged.
+	PseudonymKey string
+	// ExtraConversionTypes are accepted besides the contract's five.
+	ExtraConversionTypes []string
+	// MaxRowsPerPass bounds the bronze rows one pass reads (default 2M);
+	// a backlog is processed in several committed passes.
+	MaxRowsPerPass int64
+	BatchRows      int // default 8192
+	Alloc          memory.Allocator
+	Logger         *slog.Logger
+	// AfterCommit, if set, is called after every successful commit.
+	AfterCommit func(schema.Table)
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Feeds) == 0 {
+		o.Feeds = []string{"impressions", "clicks_conversions", "bid_requests"}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxRowsPerPass <= 0 {
+		o.MaxRowsPerPass = 2_000_000
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = 8192
+	}
+	if o.Alloc == nil {
+		o.Alloc = memory.DefaultAllocator
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.AfterCommit == nil {
+		o.AfterCommit = func(schema.Table) {}
+	}
+	return o
+}
+
+// FeedReport is what one run did for one feed.
+type FeedReport struct {
+	Feed           string
+	Started, Ended time.Time
+	Passes         int
+	RowsIn         int64            // bronze rows read
+	Valid          map[string]int64 // rows written, by silver table
+	Rejected       map[string]int64 // quarantined, by reason
+	Duplicates     map[string]int64 // dropped, by key kind ("id", "order")
+	Commits        int
+	Err            error
+}
+
+// Report is what one run did.
+type Report struct {
+	RunID string
+	Feeds []FeedReport
+}
+
+// targets are the silver tables each feed writes.
+var targets = map[string][]schema.Table{
+	"impressions":        {schema.SilverImpressions},
+	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
+	"bid_requests":       {schema.SilverBidRequests},
+}
+
+// Run derives silver from every bronze snapshot not consumed yet.
+func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
+	o = o.withDefaults()
+	if o.PseudonymKey == "" {
+		o.PseudonymKey = DevPseudonymKey
+		o.Logger.Warn("no pseudonymization key configured (silver.pseudonym_key / ADLAKE_SILVER_PSEUDONYM_KEY): using the development key")
+	}
+	rep := Report{RunID: o.RunID}
+	r, err := loadRefs(ctx, cat)
+	if err != nil {
+		return rep, err
+	}
+	j := &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}
+	var first error
+	for _, feed := range o.Feeds {
+		if _, ok := targets[feed]; !ok {
+			return rep, fmt.Errorf("unknown feed %q", feed)
+		}
+		fr := j.runFeed(ctx, feed)
+		rep.Feeds = append(rep.Feeds, fr)
+		if fr.Err != nil && first == nil {
+			first = fmt.Errorf("silver %s: %w", feed, fr.Err)
+		}
+		if ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+	}
+	return rep, first
+}
+
+type job struct {
+	cat    Catalog
+	o      Options
+	refs   *refs
+	pseudo *pseudonymizer
+	bots   *bots
+}
+
+func (j *job) runFeed(ctx context.Context, feed string) (fr FeedReport) {
+	fr = FeedReport{Feed: feed, Started: j.o.Now(), Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}
+	defer func() { fr.Ended = j.o.Now() }()
+	bronzeTbl, err := j.cat.Load(ctx, schema.Bronze[feed])
+	if err != nil {
+		fr.Err = err
+		return fr
+	}
+	snaps := catalog.Ancestry(bronzeTbl)
+	// Group the feed's tables by watermark: normally all agree; after a
+	// crash between commits some are one pass behind.
+	groups := map[int64][]schema.Table{}
+	for _, t := range append(slices.Clone(targets[feed]), schema.Quarantine) {
+		tbl, err := j.cat.Load(ctx, t)
+		if err != nil {
+			fr.Err = err
+			return fr
+		}
+		wm, err := catalog.Watermark(tbl, feed)
+		if err != nil {
+			fr.Err = err
+			return fr
+		}
+		groups[wm] = append(groups[wm], t)
+	}
+	wms := make([]int64, 0, len(groups))
+	for wm := range groups {
+		wms = append(wms, wm)
+	}
+	slices.Sort(wms)
+	for _, wm := range wms {
+		pending, err := after(snaps, wm)
+		if err != nil {
+			fr.Err = err
+			return fr
+		}
+		for _, pass := range passes(pending, j.o.MaxRowsPerPass) {
+			if err := j.pass(ctx, feed, bronzeTbl, wm, pass, groups[wm], &fr); err != nil {
+				fr.Err = err
+				return fr
+			}
+			wm = pass[len(pass)-1].SnapshotID
+			fr.Passes++
+		}
+	}
+	return fr
+}
+
+// after returns the snapshots after the one with id wm (all when wm is 0).
+func after(snaps []table.Snapshot, wm int64) ([]table.Snapshot, error) {
+	if wm == 0 {
+		return snaps, nil
+	}
+	for i, s := range snaps {
+		if s.SnapshotID == wm {
+			return snaps[i+1:], nil
+		}
+	}
+	return nil, fmt.Errorf("watermark snapshot %d is not in the bronze history (expired or rolled back?); see docs/silver.md", wm)
+}
+
+// passes groups consecutive snapshots, each pass reading at most maxRows
+// bronze rows (a single larger snapshot is a pass of its own).
+func passes(snaps []table.Snapshot, maxRows int64) [][]table.Snapshot {
+	var out [][]table.Snapshot
+	var cur []table.Snapshot
+	var rows int64
+	for _, s := range snaps {
+		n := addedRecords(s)
+		if len(cur) > 0 && rows+n > maxRows {
+			out = append(out, cur)
+			cur, rows = nil, 0
+		}
+		cur = append(cur, s)
+		rows += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func addedRecords(s table.Snapshot) int64 {
+	if s.Summary == nil {
+		return 0
+	}
+	var n int64
+	fmt.Sscan(s.Summary.Properties["added-records"], &n)
+	return n
+}

@@ -1,0 +1,224 @@
+package silver_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/gen"
+	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/schema"
+)
+
+type fixture struct {
+	store *objstore.Local
+	cat   *catalog.Catalog
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := objstore.NewLocal(filepath.Join(dir, "landing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(context.Background(), catalog.Options{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	if err := cat.Ensure(context.Background(), schema.All()...); err != nil {
+		t.Fatal(err)
+	}
+	return fixture{store, cat}
+}
+
+// ingest runs bronze then silver, as `adlake ingest` does.
+func (f fixture) ingest(t *testing.T, runID string, alloc memory.Allocator) silver.Report {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := bronze.Run(ctx, f.store, f.cat, bronze.Options{RunID: runID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := silver.LoadReference(ctx, f.store, f.cat, nil, runID, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := silver.Run(ctx, f.cat, silver.Options{RunID: runID, Alloc: alloc, PseudonymKey: "test-key", MaxRowsPerPass: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func count(t *testing.T, cat *catalog.Catalog, tb schema.Table) int64 {
+	t.Helper()
+	tbl, err := cat.Load(context.Background(), tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.CurrentSnapshot() == nil {
+		return 0
+	}
+	_, batches, err := tbl.Scan().ToArrowRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for rec, err := range batches {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += rec.NumRows()
+		rec.Release()
+	}
+	return n
+}
+
+// silverRejects counts silver-stage quarantine rows by feed and reason.
+func silverRejects(t *testing.T, cat *catalog.Catalog) map[[2]string]int64 {
+	t.Helper()
+	tbl, _ := cat.Load(context.Background(), schema.Quarantine)
+	_, batches, err := tbl.Scan(table.WithSelectedFields("feed", "stage", "reason")).ToArrowRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[[2]string]int64{}
+	for rec, err := range batches {
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := func(n string) *array.String { return rec.Column(rec.Schema().FieldIndices(n)[0]).(*array.String) }
+		feed, stage, reason := idx("feed"), idx("stage"), idx("reason")
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if stage.Value(i) == "silver" {
+				out[[2]string{feed.Value(i), reason.Value(i)}]++
+			}
+		}
+		rec.Release()
+	}
+	return out
+}
+
+func TestSilverFromDefects(t *testing.T) {
+	f := newFixture(t)
+	m, err := gen.Run(context.Background(), f.store, gen.Options{Seed: 5, Days: 2, ImpressionsPerDay: 5000, Defects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	rep := f.ingest(t, "run-1", alloc)
+	alloc.AssertSize(t, 0)
+	byFeed := map[string]silver.FeedReport{}
+	for _, fr := range rep.Feeds {
+		byFeed[fr.Feed] = fr
+	}
+	rejects := silverRejects(t, f.cat)
+	imp, cc, bids := m.Feeds["impressions"], m.Feeds["clicks_conversions"], m.Feeds["bid_requests"]
+	checks := []struct {
+		name      string
+		got, want int64
+	}{
+		{"silver.impressions rows", count(t, f.cat, schema.SilverImpressions), imp.Valid},
+		{"silver.clicks rows", count(t, f.cat, schema.SilverClicks), cc.Kinds["click"]},
+		{"silver.conversions rows", count(t, f.cat, schema.SilverConversions), cc.Kinds["conversion"]},
+		{"silver.bid_requests rows", count(t, f.cat, schema.SilverBidRequests), bids.Valid},
+		{"impressions missing_required", rejects[[2]string{"impressions", "missing_required"}], imp.MissingRequired},
+		{"impressions invalid_timestamp", rejects[[2]string{"impressions", "invalid_timestamp"}], imp.InvalidTimestamp},
+		{"impressions future_timestamp", rejects[[2]string{"impressions", "future_timestamp"}], imp.FutureTimestamp},
+		{"impressions too_late", rejects[[2]string{"impressions", "too_late"}], imp.TooLate},
+		{"impressions invalid_value", rejects[[2]string{"impressions", "invalid_value"}], imp.InvalidValue},
+		{"impressions duplicates", byFeed["impressions"].Duplicates["id"], imp.Duplicates},
+		{"clicks_conversions missing_required", rejects[[2]string{"clicks_conversions", "missing_required"}], cc.MissingRequired},
+		{"clicks_conversions invalid_timestamp", rejects[[2]string{"clicks_conversions", "invalid_timestamp"}], cc.InvalidTimestamp},
+		{"clicks_conversions future_timestamp", rejects[[2]string{"clicks_conversions", "future_timestamp"}], cc.FutureTimestamp},
+		{"clicks_conversions too_late", rejects[[2]string{"clicks_conversions", "too_late"}], cc.TooLate},
+		{"clicks_conversions invalid_value", rejects[[2]string{"clicks_conversions", "invalid_value"}], cc.InvalidValue},
+		{"clicks_conversions id duplicates", byFeed["clicks_conversions"].Duplicates["id"], cc.Duplicates},
+		{"clicks_conversions order duplicates", byFeed["clicks_conversions"].Duplicates["order"], cc.OrderDuplicates},
+		{"bid_requests duplicates", byFeed["bid_requests"].Duplicates["id"], bids.Duplicates},
+		{"bid_requests rejects", rejects[[2]string{"bid_requests", "future_timestamp"}] + rejects[[2]string{"bid_requests", "too_late"}], 0},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	// Every bronze row is accounted for: silver, silver rejects, or duplicates.
+	for _, fr := range rep.Feeds {
+		var valid, rej, dup int64
+		for _, n := range fr.Valid {
+			valid += n
+		}
+		for _, n := range fr.Rejected {
+			rej += n
+		}
+		for _, n := range fr.Duplicates {
+			dup += n
+		}
+		if want := m.Feeds[fr.Feed].BronzeRows; fr.RowsIn != want || valid+rej+dup != want {
+			t.Errorf("%s: read %d bronze rows, silver %d + rejected %d + duplicates %d; bronze has %d", fr.Feed, fr.RowsIn, valid, rej, dup, want)
+		}
+	}
+	if imp.MissingRequired == 0 || imp.Duplicates == 0 || cc.OrderDuplicates == 0 || cc.InvalidValue < 3 || bids.Duplicates == 0 {
+		t.Fatalf("the generator did not inject what this test relies on: %+v %+v", *imp, *cc)
+	}
+
+	// A file delivered again in a later batch: every row is a duplicate.
+	src := "impressions/dt=2026-11-25/hr=05/imp-05-0.json"
+	rc, err := f.store.Open(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(rc)
+	rc.Close()
+	if err := f.store.Put(context.Background(), "impressions/dt=2026-11-26/hr=23/imp-again.json", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, f.cat, schema.SilverImpressions)
+	rep2 := f.ingest(t, "run-2", nil)
+	lines := int64(bytes.Count(data, []byte("\n")))
+	if got := rep2.Feeds[0].Duplicates["id"]; got+sumRejected(rep2.Feeds[0]) != lines || got == 0 {
+		t.Errorf("re-delivered file: %d duplicates + %d rejected, want %d lines", got, sumRejected(rep2.Feeds[0]), lines)
+	}
+	if after := count(t, f.cat, schema.SilverImpressions); after != before {
+		t.Errorf("silver.impressions grew from %d to %d on a re-delivered file", before, after)
+	}
+
+	// Nothing new: nothing committed.
+	snaps := map[string]int64{}
+	for _, tb := range schema.All() {
+		tbl, _ := f.cat.Load(context.Background(), tb)
+		if s := tbl.CurrentSnapshot(); s != nil {
+			snaps[tb.String()] = s.SnapshotID
+		}
+	}
+	rep3 := f.ingest(t, "run-3", nil)
+	for _, fr := range rep3.Feeds {
+		if fr.Commits != 0 || fr.RowsIn != 0 {
+			t.Errorf("idle run, %s: %+v", fr.Feed, fr)
+		}
+	}
+	for _, tb := range schema.All() {
+		tbl, _ := f.cat.Load(context.Background(), tb)
+		if s := tbl.CurrentSnapshot(); s != nil && s.SnapshotID != snaps[tb.String()] {
+			t.Errorf("idle run committed to %s", tb)
+		}
+	}
+}
+
+func sumRejected(fr silver.FeedReport) int64 {
+	var n int64
+	for _, v := range fr.Rejected {
+		n += v
+	}
+	return n
+}
