@@ -33,6 +33,7 @@ type Config struct {
 	CatalogName string `yaml:"catalog_name" flag:"catalog-name" env:"ADLAKE_CATALOG_NAME" help:"catalog name (Trino's and pyiceberg's catalog-name must match)"`
 	S3          S3     `yaml:"s3"`
 	Ingest      Ingest `yaml:"ingest"`
+	Silver      Silver `yaml:"silver"`
 	Log         Log    `yaml:"log"`
 }
 
@@ -52,6 +53,25 @@ type Ingest struct {
 	BatchRows         int   `yaml:"batch_rows" flag:"batch-rows" env:"ADLAKE_INGEST_BATCH_ROWS" help:"rows per Arrow record batch"`
 }
 
+// Silver tunes bronze -> silver.
+type Silver struct {
+	Enabled              bool   `yaml:"enabled" flag:"silver" env:"ADLAKE_SILVER_ENABLED" help:"derive silver in the same micro-batch as bronze (--silver=false: bronze only)"`
+	PseudonymKey         string `yaml:"pseudonym_key" flag:"pseudonym-key" env:"ADLAKE_SILVER_PSEUDONYM_KEY" help:"key of the user id hash (HMAC-SHA256); prefer the environment variable; never logged"`
+	ExtraConversionTypes string `yaml:"extra_conversion_types" flag:"extra-conversion-types" env:"ADLAKE_SILVER_EXTRA_CONVERSION_TYPES" help:"comma-separated conversion types accepted besides the contract's five"`
+	MaxRowsPerPass       int64  `yaml:"max_rows_per_pass" flag:"max-rows-per-pass" env:"ADLAKE_SILVER_MAX_ROWS_PER_PASS" help:"bronze rows one silver pass reads before committing"`
+}
+
+// ConversionTypes returns ExtraConversionTypes as a list.
+func (s Silver) ConversionTypes() []string {
+	var out []string
+	for _, t := range strings.Split(s.ExtraConversionTypes, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Log configures logging (to stderr).
 type Log struct {
 	Format string `yaml:"format" flag:"log-format" env:"ADLAKE_LOG_FORMAT" help:"json or text"`
@@ -63,6 +83,7 @@ func Default(dir string) Config {
 	return Config{
 		Landing: dir + "/landing", Warehouse: dir + "/warehouse", Catalog: dir + "/catalog.db", CatalogName: "adlake",
 		Ingest: Ingest{MaxFilesPerCommit: 500, MaxBytesPerCommit: 1 << 30, BatchRows: 8192},
+		Silver: Silver{Enabled: true, MaxRowsPerPass: 2_000_000},
 		Log:    Log{Format: "json", Level: "info"},
 	}
 }
@@ -176,7 +197,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be set", s.name))
 		}
 	}
-	if c.Ingest.MaxFilesPerCommit <= 0 || c.Ingest.MaxBytesPerCommit <= 0 || c.Ingest.BatchRows <= 0 {
+	if c.Ingest.MaxFilesPerCommit <= 0 || c.Ingest.MaxBytesPerCommit <= 0 || c.Ingest.BatchRows <= 0 || c.Silver.MaxRowsPerPass <= 0 {
 		errs = append(errs, errors.New("ingest limits must be positive"))
 	}
 	if c.Log.Format != "json" && c.Log.Format != "text" {
@@ -185,9 +206,13 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// YAML renders c as a config file, with the catalog password hidden.
+// YAML renders c as a config file, with the catalog password and the
+// pseudonymization key hidden.
 func (c Config) YAML() string {
 	c.Catalog = catalog.Redact(c.Catalog)
+	if c.Silver.PseudonymKey != "" {
+		c.Silver.PseudonymKey = "***"
+	}
 	b, _ := yaml.Marshal(c) // a struct of strings and numbers always marshals
 	return string(b)
 }

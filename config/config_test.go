@@ -75,8 +75,13 @@ func TestEverySettingIsReachable(t *testing.T) {
 func TestRedact(t *testing.T) {
 	c := Default(".")
 	c.Catalog = "postgres://u:pw@h/db"
-	if strings.Contains(c.YAML(), "pw") {
-		t.Fatal("password in YAML output")
+	c.Silver.PseudonymKey = "sekrit"
+	if y := c.YAML(); strings.Contains(y, "pw") || strings.Contains(y, "sekrit") {
+		t.Fatalf("secret in YAML output:\n%s", y)
+	}
+	c.Silver.ExtraConversionTypes = " refund, ,Trial "
+	if got := c.Silver.ConversionTypes(); len(got) != 2 || got[0] != "refund" || got[1] != "Trial" {
+		t.Fatalf("conversion types %q", got)
 	}
 }
 

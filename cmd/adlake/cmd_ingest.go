@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/lake/runs"
 	"github.com/advertisex/adlake/schema"
 )
@@ -24,11 +27,14 @@ import (
 func ingestCommand() command {
 	return command{
 		name:    "ingest",
-		summary: "one micro-batch: new landing files -> bronze tables (+ ops.quarantine)",
+		summary: "one micro-batch: new landing files -> bronze -> silver (+ ops.quarantine)",
 		usage: `Finds the landing files no commit has consumed yet, decodes them and
 appends their rows to bronze.<feed>; records that cannot be parsed go to
 ops.quarantine with a reason, files that cannot be read at all are
-quarantined whole. Exactly once: re-running, or running after a crash,
+quarantined whole. Then (unless --silver=false) loads the newest
+reference snapshots into ref.* and derives silver from the new bronze rows:
+validated, standardized, enriched, deduplicated; rule breakers go to
+ops.quarantine too. Exactly once: re-running, or running after a crash,
 never duplicates or drops a row. A summary goes to stdout (--json for
 machines), logs to stderr, one row per feed to ops.runs.
 
@@ -99,13 +105,21 @@ func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error
 	e.log.Info("ingest started", "run_id", o.RunID, "landing", store.String(), "warehouse", cat.Warehouse())
 	rep, runErr := bronze.Run(ctx, store, cat, o)
 	e.term.done()
+	records := runRecords(rep, runErr)
+	var srep silver.Report
+	if runErr == nil && e.cfg.Silver.Enabled {
+		srep, runErr = runSilver(ctx, e, store, cat, o.Feeds, o.RunID, o.AfterCommit)
+		records = append(records, silverRecords(srep)...)
+	}
 	// The run ledger is written even for a failed run; with a fresh context
 	// when the run was interrupted, so the row says so.
-	wctx := context.WithoutCancel(ctx)
-	if err := runs.Append(wctx, cat, nil, runRecords(rep, runErr)); err != nil {
+	if err := runs.Append(context.WithoutCancel(ctx), cat, nil, records); err != nil {
 		e.log.Error("cannot record the run in ops.runs", "error", err.Error())
 	}
-	printIngest(e, rep, asJSON)
+	printIngest(e, rep, srep, asJSON)
+	if e.cfg.Silver.Enabled && !asJSON {
+		printSilver(e, srep)
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -128,6 +142,64 @@ func killSwitch(spec string) func(schema.Table) {
 		if count++; count == n {
 			_ = syscall.Kill(syscall.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
+		}
+	}
+}
+
+// runSilver loads the reference snapshots and derives silver.
+func runSilver(ctx context.Context, e *env, store objstore.Reader, cat *catalog.Catalog, feeds []string, runID string, after func(schema.Table)) (silver.Report, error) {
+	if err := silver.LoadReference(ctx, store, cat, nil, runID, e.log); err != nil {
+		return silver.Report{RunID: runID}, err
+	}
+	return silver.Run(ctx, cat, silver.Options{
+		Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,
+		ExtraConversionTypes: e.cfg.Silver.ConversionTypes(), MaxRowsPerPass: e.cfg.Silver.MaxRowsPerPass,
+		BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log, AfterCommit: after,
+	})
+}
+
+func silverRecords(rep silver.Report) []runs.Record {
+	var out []runs.Record
+	for _, f := range rep.Feeds {
+		r := runs.Record{RunID: rep.RunID, Job: silver.Job, Feed: f.Feed, Status: runs.StatusOK, Started: f.Started, Finished: f.Ended,
+			RowsIn: f.RowsIn, RowsOut: sum(f.Valid), RowsRejected: sum(f.Rejected), RowsDuplicate: sum(f.Duplicates),
+			Commits: int64(f.Commits), Version: version}
+		if f.Err != nil {
+			r.Status, r.Error = runs.StatusFailed, f.Err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func printSilver(e *env, rep silver.Report) {
+	if len(rep.Feeds) == 0 {
+		return
+	}
+	fmt.Fprintln(e.out, "\nsilver")
+	w := tabwriter.NewWriter(e.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "feed\tbronze rows\tto silver\trejected\tduplicates\tcommits\tseconds\t")
+	for _, f := range rep.Feeds {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", f.Feed, f.RowsIn, sum(f.Valid), sum(f.Rejected), sum(f.Duplicates), f.Commits, f.Ended.Sub(f.Started).Seconds())
+	}
+	w.Flush()
+	for _, f := range rep.Feeds {
+		for _, r := range sortedKeys(f.Rejected) {
+			fmt.Fprintf(e.out, "  rejected %s/%s: %d\n", f.Feed, r, f.Rejected[r])
+		}
+		for _, k := range sortedKeys(f.Duplicates) {
+			fmt.Fprintf(e.out, "  duplicates %s by %s: %d\n", f.Feed, k, f.Duplicates[k])
+		}
+		if f.Err != nil {
+			fmt.Fprintf(e.out, "  %s FAILED: %s\n", f.Feed, f.Err)
 		}
 	}
 }
@@ -176,7 +248,17 @@ type feedSummary struct {
 	Error            string           `json:"error,omitempty"`
 }
 
-func printIngest(e *env, rep bronze.Report, asJSON bool) {
+type silverSummary struct {
+	Feed       string           `json:"feed"`
+	RowsIn     int64            `json:"bronze_rows"`
+	Valid      map[string]int64 `json:"rows_by_table"`
+	Rejected   map[string]int64 `json:"rejected_by_reason"`
+	Duplicates map[string]int64 `json:"duplicates_by_key"`
+	Commits    int              `json:"commits"`
+	Seconds    float64          `json:"seconds"`
+}
+
+func printIngest(e *env, rep bronze.Report, srep silver.Report, asJSON bool) {
 	sums := make([]feedSummary, 0, len(rep.Feeds))
 	for _, f := range rep.Feeds {
 		s := feedSummary{Feed: f.Feed, Files: f.Files, FilesUnreadable: f.FilesUnreadable, AlreadyCommitted: f.AlreadyCommitted,
@@ -188,7 +270,12 @@ func printIngest(e *env, rep bronze.Report, asJSON bool) {
 		sums = append(sums, s)
 	}
 	if asJSON {
-		data, _ := json.MarshalIndent(map[string]any{"run_id": rep.RunID, "feeds": sums}, "", "  ")
+		ss := []silverSummary{}
+		for _, f := range srep.Feeds {
+			ss = append(ss, silverSummary{Feed: f.Feed, RowsIn: f.RowsIn, Valid: f.Valid, Rejected: f.Rejected,
+				Duplicates: f.Duplicates, Commits: f.Commits, Seconds: f.Ended.Sub(f.Started).Seconds()})
+		}
+		data, _ := json.MarshalIndent(map[string]any{"run_id": rep.RunID, "feeds": sums, "silver": ss}, "", "  ")
 		fmt.Fprintln(e.out, string(data))
 		return
 	}

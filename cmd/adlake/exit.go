@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/silver"
 )
 
 // Exit codes, documented in `adlake help` and docs/operations.md.
@@ -33,7 +34,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, bronze.ErrConcurrentRun):
+	case errors.Is(err, bronze.ErrConcurrentRun), errors.Is(err, silver.ErrConcurrentRun):
 		return exitConflict
 	case errors.Is(err, errPartial):
 		return exitPartial

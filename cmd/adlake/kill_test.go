@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -66,11 +67,41 @@ func lakeDir(t *testing.T, template string) string {
 	return dir
 }
 
+// ingestCmd runs ingest in small steps: 7 landing files per bronze commit,
+// 3000 bronze rows per silver pass, so one run makes dozens of commits.
 func ingestCmd(dir string, extraEnv ...string) *exec.Cmd {
-	cmd := exec.Command(binary, "ingest", "--max-files-per-commit", "7")
+	cmd := exec.Command(binary, "ingest", "--max-files-per-commit", "7", "--max-rows-per-pass", "3000", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append([]string{"ADLAKE_LOG_LEVEL=warn"}, extraEnv...)...)
+	cmd.Env = append(os.Environ(), append([]string{"ADLAKE_LOG_LEVEL=warn", "ADLAKE_SILVER_PSEUDONYM_KEY=kill-test"}, extraEnv...)...)
 	return cmd
+}
+
+// commitsOfCleanRun returns how many commits a whole run makes.
+func commitsOfCleanRun(t *testing.T, template string) int {
+	t.Helper()
+	out, err := ingestCmd(lakeDir(t, template)).Output()
+	if err != nil && exitStatus(err) != exitPartial {
+		t.Fatalf("clean run: %v", err)
+	}
+	var sum struct {
+		Feeds  []struct{ Commits int } `json:"feeds"`
+		Silver []struct{ Commits int } `json:"silver"`
+	}
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("clean run summary: %v\n%s", err, out)
+	}
+	n := 0
+	for _, f := range sum.Feeds {
+		n += f.Commits
+	}
+	silver := 0
+	for _, f := range sum.Silver {
+		silver += f.Commits
+	}
+	if silver < 6 {
+		t.Fatalf("clean run made %d silver commits; the kill points need more", silver)
+	}
+	return n + silver
 }
 
 func killedBySIGKILL(err error) bool {
@@ -115,10 +146,26 @@ func verify(t *testing.T, dir string, m *gen.Manifest) {
 			t.Errorf("bronze.%s: %d rows, %d distinct (file, offset); want %d", feed, rows, distinct, want)
 		}
 	}
+	silverWant := []struct {
+		tbl  schema.Table
+		want int64
+	}{
+		{schema.SilverImpressions, m.Feeds["impressions"].Valid}, {schema.SilverBidRequests, m.Feeds["bid_requests"].Valid},
+		{schema.SilverClicks, m.Feeds["clicks_conversions"].Kinds["click"]}, {schema.SilverConversions, m.Feeds["clicks_conversions"].Kinds["conversion"]},
+	}
+	for _, s := range silverWant {
+		rows, distinct := scanKeys(t, cat, s.tbl, schema.ColSourceFile, schema.ColSourceOffset)
+		if rows != s.want || distinct != s.want {
+			t.Errorf("%s: %d rows, %d distinct (file, offset); want %d", s.tbl, rows, distinct, s.want)
+		}
+	}
+	// Quarantine: bronze rejects plus silver rejects, each once (a record
+	// can be in quarantine at both stages only if it were parsed and not:
+	// never), so (stage, file, offset) is unique.
 	rows, distinct := scanKeys(t, cat, schema.Quarantine, "source_file", "source_offset")
 	var want int64
 	for _, f := range m.Feeds {
-		want += f.MalformedRows + int64(f.UnreadableFiles)
+		want += f.MalformedRows + int64(f.UnreadableFiles) + f.MissingRequired + f.InvalidTimestamp + f.FutureTimestamp + f.TooLate + f.InvalidValue
 	}
 	if rows != want || distinct != want {
 		t.Errorf("ops.quarantine: %d rows, %d distinct; want %d", rows, distinct, want)
@@ -136,8 +183,9 @@ func openCatalog(t *testing.T, dir string) *catalog.Catalog {
 	return cat
 }
 
-// pendingFiles counts landing files no bronze commit lists yet.
-func pendingFiles(t *testing.T, dir string) int {
+// pendingWork counts landing files no bronze commit lists yet, and tables
+// derived from bronze (silver, quarantine) whose watermark lags bronze.
+func pendingWork(t *testing.T, dir string) int {
 	t.Helper()
 	ctx := context.Background()
 	cat := openCatalog(t, dir)
@@ -152,8 +200,31 @@ func pendingFiles(t *testing.T, dir string) int {
 			t.Fatal(err)
 		}
 		n += len(d.Pending)
+		btbl, err := cat.Load(ctx, schema.Bronze[feed])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range append(silverTables[feed], schema.Quarantine) {
+			tbl, err := cat.Load(ctx, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wm, err := catalog.Watermark(tbl, feed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur := btbl.CurrentSnapshot(); cur != nil && wm != cur.SnapshotID {
+				n++
+			}
+		}
 	}
 	return n
+}
+
+var silverTables = map[string][]schema.Table{
+	"impressions":        {schema.SilverImpressions},
+	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
+	"bid_requests":       {schema.SilverBidRequests},
 }
 
 // scanKeys counts rows and distinct (a, b) pairs of a table.
@@ -184,18 +255,20 @@ func scanKeys(t *testing.T, cat *catalog.Catalog, tb schema.Table, a, b string) 
 }
 
 // TestKillAfterEveryKindOfCommit kills the process with SIGKILL right after
-// its Nth commit, for commits that are quarantine commits, bronze commits
-// and the last ones, then re-runs and checks nothing is lost or doubled.
+// its Nth commit: early ones (bronze and quarantine commits alternate) and
+// the last ones (silver: quarantine, then each silver table, per pass),
+// then re-runs and checks that nothing is lost or doubled.
 func TestKillAfterEveryKindOfCommit(t *testing.T) {
 	template, m := landingTemplate(t)
-	for _, n := range []int{1, 2, 3, 4, 6, 9, 13, 17} {
+	total := commitsOfCleanRun(t, template)
+	for _, n := range []int{1, 2, 3, 4, 6, 9, 13, total - 7, total - 5, total - 4, total - 3, total - 2, total - 1} {
 		t.Run(fmt.Sprintf("after commit %d", n), func(t *testing.T) {
 			dir := lakeDir(t, template)
 			out, err := ingestCmd(dir, fmt.Sprintf("ADLAKE_TEST_KILL_AFTER_COMMIT=%d", n)).CombinedOutput()
 			if !killedBySIGKILL(err) {
 				t.Fatalf("ingest was not killed after commit %d: %v\n%s", n, err, out)
 			}
-			if p := pendingFiles(t, dir); p == 0 {
+			if p := pendingWork(t, dir); p == 0 {
 				t.Fatalf("killed after commit %d with nothing pending: the case tests nothing", n)
 			}
 			finish(t, dir)

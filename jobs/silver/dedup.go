@@ -29,10 +29,10 @@ type keyIndex struct {
 	// order reported again on a later day. Use it only for small tables.
 	anyDate bool
 	cat     Catalog
-	tables []schema.Table
-	cols   []string
-	days   map[arrow.Date32]map[uint64]struct{}
-	buf    strings.Builder
+	tables  []schema.Table
+	cols    []string
+	days    map[arrow.Date32]map[uint64]struct{}
+	buf     strings.Builder
 }
 
 func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {

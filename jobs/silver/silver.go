@@ -186,13 +186,14 @@ func (j *job) runFeed(ctx context.Context, feed string) (fr FeedReport) {
 	}
 	slices.Sort(wms)
 	for _, wm := range wms {
+		tables := groups[wm] // the group keeps its tables as its watermark advances
 		pending, err := after(snaps, wm)
 		if err != nil {
 			fr.Err = err
 			return fr
 		}
 		for _, pass := range passes(pending, j.o.MaxRowsPerPass) {
-			if err := j.pass(ctx, feed, bronzeTbl, wm, pass, groups[wm], &fr); err != nil {
+			if err := j.pass(ctx, feed, bronzeTbl, wm, pass, tables, &fr); err != nil {
 				fr.Err = err
 				return fr
 			}

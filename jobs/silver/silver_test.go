@@ -46,7 +46,7 @@ func newFixture(t *testing.T) fixture {
 func (f fixture) ingest(t *testing.T, runID string, alloc memory.Allocator) silver.Report {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := bronze.Run(ctx, f.store, f.cat, bronze.Options{RunID: runID}); err != nil {
+	if _, err := bronze.Run(ctx, f.store, f.cat, bronze.Options{RunID: runID, MaxFilesPerCommit: 7}); err != nil {
 		t.Fatal(err)
 	}
 	if err := silver.LoadReference(ctx, f.store, f.cat, nil, runID, nil); err != nil {
