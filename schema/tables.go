@@ -194,6 +194,24 @@ var Runs = Table{
 	),
 }
 
+// Replays is ops.replays: one row per quarantined record that `adlake
+// replay` re-submitted, with what became of it. A quarantine row with a
+// replays row is no longer open.
+var Replays = Table{
+	Namespace: "ops", Name: "replays",
+	Doc: "outcomes of re-submitted quarantine rows",
+	Schema: fresh(
+		required(str("feed", "")),
+		required(str("source_file", "as ops.quarantine.source_file")),
+		required(i64("source_offset", "as ops.quarantine.source_offset")),
+		required(str("reason", "the quarantine reason that was replayed")),
+		required(str("outcome", "accepted (now in silver), rejected (new_reason), or duplicate (already in silver)")),
+		str("new_reason", "why it was rejected again"),
+		required(str("run_id", "")),
+		required(tstz("replayed_at", "")),
+	),
+}
+
 // Bronze lists the bronze tables by feed name.
 var Bronze = map[string]Table{
 	"impressions":        BronzeImpressions,
@@ -203,7 +221,7 @@ var Bronze = map[string]Table{
 
 // All lists every table adlake creates, in creation order.
 func All() []Table {
-	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs}
+	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs, Replays}
 	all = append(all, Silver()...)
 	return append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
 }

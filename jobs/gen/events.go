@@ -481,6 +481,7 @@ func (g *generator) clickDefects(h time.Time, idx int, rows [][]string, fc *Feed
 		e := fresh()
 		e.typ, e.convType, e.cur = "conversion", "refund", "USD"
 		bad(e, &fc.InvalidValue)
+		fc.Kinds["refund_conversion"]++ // rejected unless "refund" is accepted
 	case 10:
 		e := fresh()
 		e.typ, e.convType, e.value, e.cur = "conversion", "purchase", "-15.00", "USD"

@@ -48,7 +48,9 @@ type FeedCounts struct {
 	// Valid are distinct valid events: what silver must hold.
 	Valid int64 `json:"valid"`
 	// Of the valid events, by kind (clicks_conversions: "click",
-	// "conversion"; impressions: "bot", "unknown_creative"; formats ...).
+	// "conversion"; impressions: "bot", "unknown_creative"; formats ...);
+	// and "refund_conversion": the rejected conversions of type "refund"
+	// (part of InvalidValue), which a replay accepting "refund" takes.
 	Kinds map[string]int64 `json:"kinds"`
 }
 

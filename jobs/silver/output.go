@@ -112,6 +112,7 @@ func (p *passRun) appendLineage(s *sink, l lineage) error {
 	f[n-1].(*array.TimestampBuilder).Append(arrow.Timestamp(p.at.UnixMicro()))
 	s.rows++
 	p.fr.Valid[s.t.String()]++
+	p.observe(l, OutcomeAccepted, "")
 	if s.b.Field(0).Len() >= p.j.o.BatchRows {
 		return p.flush(s)
 	}
@@ -162,6 +163,7 @@ func (p *passRun) flushAll() error {
 // reject quarantines row i of the bronze batch rec.
 func (p *passRun) reject(rec arrow.RecordBatch, i int, l lineage, reason, detail string) error {
 	p.fr.Rejected[reason]++
+	p.observe(l, OutcomeRejected, reason)
 	if !p.q.on {
 		return nil
 	}
@@ -174,6 +176,22 @@ func (p *passRun) reject(rec arrow.RecordBatch, i int, l lineage, reason, detail
 	}
 	return nil
 }
+
+// Outcomes of a processed bronze row.
+const (
+	OutcomeAccepted  = "accepted"
+	OutcomeRejected  = "rejected"
+	OutcomeDuplicate = "duplicate"
+)
+
+// duplicate counts a row dropped as a duplicate by key kind.
+func (p *passRun) duplicate(l lineage, kind string) {
+	p.fr.Duplicates[kind]++
+	p.observe(l, OutcomeDuplicate, kind)
+}
+
+// skip tells whether row l is outside a replay's selection.
+func (p *passRun) skip(l lineage) bool { return p.only != nil && !p.only(l) }
 
 // Builder helpers for silver rows.
 

@@ -33,7 +33,7 @@ type sink struct {
 	rows  int64
 }
 
-// passRun is the state of one pass over some bronze snapshots.
+// passRun is the state of one pass over some bronze rows.
 type passRun struct {
 	j      *job
 	feed   string
@@ -42,21 +42,45 @@ type passRun struct {
 	q      *sink
 	fr     *FeedReport
 	at     time.Time
-	ctx    context.Context
-	rowBuf int
+	ctx    context.Context // cancelled when a writer fails
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// only, if set, selects the bronze rows to process (replay); others
+	// are skipped without a trace.
+	only func(lineage) bool
+	// observe is told the outcome of every processed row: "accepted",
+	// "rejected" (with the reason) or "duplicate".
+	observe func(l lineage, outcome, reason string)
 }
 
 // pass processes the bronze snapshots of pass for the tables in tables
 // (those whose watermark is wm), then commits them.
 func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm int64, pass []table.Snapshot, tables []schema.Table, fr *FeedReport) error {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p := &passRun{j: j, feed: feed, sinks: map[string]*sink{}, fr: fr, at: j.o.Now().UTC(), ctx: wctx}
-	on := map[string]bool{}
-	for _, t := range tables {
-		on[t.String()] = true
+	p, err := j.newPassRun(ctx, feed, tables, fr)
+	if err != nil {
+		return err
 	}
-	var wg sync.WaitGroup
+	defer p.release()
+	tr, err := newTransformer(p)
+	if err != nil {
+		return err
+	}
+	if err := p.finish(ctx, bronzeTbl, p.readSnapshots(p.ctx, bronzeTbl, pass, tr)); err != nil {
+		return err
+	}
+	return p.commit(ctx, bronzeTbl, wm, pass[len(pass)-1].SnapshotID)
+}
+
+// newPassRun opens a sink, with its writer goroutine, for every table the
+// feed writes; only the tables in on are committed.
+func (j *job) newPassRun(ctx context.Context, feed string, on []schema.Table, fr *FeedReport) (*passRun, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	p := &passRun{j: j, feed: feed, sinks: map[string]*sink{}, fr: fr, at: j.o.Now().UTC(), ctx: wctx, cancel: cancel,
+		observe: func(lineage, string, string) {}}
+	enabled := map[string]bool{}
+	for _, t := range on {
+		enabled[t.String()] = true
+	}
 	open := func(t schema.Table) (*sink, *table.Table, error) {
 		tbl, err := j.cat.Load(ctx, t)
 		if err != nil {
@@ -66,8 +90,8 @@ func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm 
 		if err != nil {
 			return nil, nil, err
 		}
-		s := &sink{t: t, on: on[t.String()], b: array.NewRecordBuilder(j.o.Alloc, sc), ch: make(chan arrow.RecordBatch, 2)}
-		wg.Go(func() {
+		s := &sink{t: t, on: enabled[t.String()], b: array.NewRecordBuilder(j.o.Alloc, sc), ch: make(chan arrow.RecordBatch, 2)}
+		p.wg.Go(func() {
 			s.files, s.err = catalog.WriteFiles(wctx, tbl, sc, s.ch, table.WithRecordBatchBufferSize(4))
 			if s.err != nil {
 				cancel()
@@ -78,45 +102,80 @@ func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm 
 	for _, t := range targets[feed] {
 		s, _, err := open(t)
 		if err != nil {
-			return err
+			p.abort()
+			return nil, err
 		}
-		defer s.b.Release()
 		p.sinks[t.Name] = s
 	}
 	q, qTbl, err := open(schema.Quarantine)
 	if err != nil {
-		return err
+		p.abort()
+		return nil, err
 	}
-	q.b.Release()
 	p.q = q
 	if p.qb, err = quarantine.NewBuilder(j.o.Alloc, qTbl.Schema()); err != nil {
-		return err
+		p.abort()
+		return nil, err
 	}
-	defer p.qb.Release()
+	return p, nil
+}
 
-	rerr := p.readSnapshots(wctx, bronzeTbl, pass)
+// abort stops the writers of a pass that will not finish.
+func (p *passRun) abort() {
+	p.cancel()
+	for _, s := range p.allSinks() {
+		if s != nil {
+			close(s.ch)
+		}
+	}
+	p.wg.Wait()
+	p.release()
+}
+
+func (p *passRun) release() {
+	for _, s := range p.allSinks() {
+		if s != nil && s.b != nil {
+			s.b.Release()
+			s.b = nil
+		}
+	}
+	if p.qb != nil {
+		p.qb.Release()
+		p.qb = nil
+	}
+	p.cancel()
+}
+
+// finish flushes the builders, closes the writers and waits for their data
+// files; on any error (rerr included) it removes what was written.
+func (p *passRun) finish(ctx context.Context, tbl *table.Table, rerr error) error {
 	if rerr == nil {
 		rerr = p.flushAll()
 	}
 	for _, s := range p.allSinks() {
 		close(s.ch)
 	}
-	wg.Wait()
+	p.wg.Wait()
 	errs := []error{rerr}
 	for _, s := range p.allSinks() {
 		errs = append(errs, s.err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		p.removeAll(ctx, bronzeTbl)
+		p.removeAll(ctx, tbl)
 		return err
 	}
-	return p.commit(ctx, bronzeTbl, wm, pass[len(pass)-1].SnapshotID)
+	return nil
 }
 
 func (p *passRun) allSinks() []*sink {
-	out := []*sink{p.q}
+	out := []*sink{}
+	if p.q != nil {
+		out = append(out, p.q)
+	}
 	for _, t := range targets[p.feed] {
-		out = append(out, p.sinks[t.Name])
+		if s := p.sinks[t.Name]; s != nil {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -164,11 +223,7 @@ var ErrConcurrentRun = errors.New("another run derived silver from the same bron
 
 // readSnapshots reads, in commit order, the data files each snapshot added
 // to bronze, in arrival-day order within a snapshot.
-func (p *passRun) readSnapshots(ctx context.Context, tbl *table.Table, pass []table.Snapshot) error {
-	tr, err := newTransformer(p)
-	if err != nil {
-		return err
-	}
+func (p *passRun) readSnapshots(ctx context.Context, tbl *table.Table, pass []table.Snapshot, tr transformer) error {
 	fs, err := tbl.FS(ctx)
 	if err != nil {
 		return err

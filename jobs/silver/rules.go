@@ -83,6 +83,9 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			return err
 		}
 		l := lin.at(i)
+		if x.p.skip(l) {
+			continue
+		}
 		if m := missing([]string{"impression_id", "ts", "creative_id", "site.domain"}, id.get(i), ts.get(i), creative.get(i), domain.get(i)); m != "" {
 			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
 				return err
@@ -103,7 +106,7 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
-			x.p.fr.Duplicates["id"]++
+			x.p.duplicate(l, "id")
 			continue
 		}
 		r := x.p.j.refs
@@ -165,6 +168,9 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 			return err
 		}
 		l := lin.at(i)
+		if x.p.skip(l) {
+			continue
+		}
 		v := func(name string) string { return strings.TrimSpace(c[name].get(i)) }
 		if m := missing([]string{"event_id", "event_type", "event_ts", "campaign_id"}, v("event_id"), v("event_type"), v("event_ts"), v("campaign_id")); m != "" {
 			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
@@ -206,14 +212,14 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 		if dup, err := x.ids.seen(ctx, day, v("event_id")); err != nil {
 			return err
 		} else if dup {
-			x.p.fr.Duplicates["id"]++
+			x.p.duplicate(l, "id")
 			continue
 		}
 		if order := v("order_id"); typ == "conversion" && order != "" {
 			if dup, err := x.orders.seen(ctx, day, joinKey(v("campaign_id"), convType, order)); err != nil {
 				return err
 			} else if dup {
-				x.p.fr.Duplicates["order"]++
+				x.p.duplicate(l, "order")
 				continue
 			}
 		}
@@ -273,6 +279,9 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			return err
 		}
 		l := lin.at(i)
+		if x.p.skip(l) {
+			continue
+		}
 		if m := missing([]string{"request_id", "exchange"}, id.get(i), exchange.get(i)); m != "" || evt.IsNull(i) {
 			if m == "" {
 				m = "event_time"
@@ -293,7 +302,7 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
-			x.p.fr.Duplicates["id"]++
+			x.p.duplicate(l, "id")
 			continue
 		}
 		d := deviceOf(dev, i)

@@ -222,3 +222,45 @@ func sumRejected(fr silver.FeedReport) int64 {
 	}
 	return n
 }
+
+func TestReplayAfterAcceptingANewValue(t *testing.T) {
+	f := newFixture(t)
+	m, err := gen.Run(context.Background(), f.store, gen.Options{Seed: 9, Days: 2, ImpressionsPerDay: 3000, Defects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(t, "run-1", nil)
+	cc := m.Feeds["clicks_conversions"]
+	refunds := cc.Kinds["refund_conversion"]
+	if refunds == 0 || cc.InvalidValue <= refunds {
+		t.Fatalf("generator: %d refunds of %d invalid values", refunds, cc.InvalidValue)
+	}
+	before := count(t, f.cat, schema.SilverConversions)
+	replay := func(runID string) silver.ReplayReport {
+		rep, err := silver.Replay(context.Background(), f.cat,
+			silver.Options{RunID: runID, PseudonymKey: "test-key", ExtraConversionTypes: []string{"Refund"}},
+			silver.ReplayFilter{Feed: "clicks_conversions", Reason: "invalid_value"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := replay("replay-1")
+	got := rep.Feeds["clicks_conversions"]
+	if rep.Selected != cc.InvalidValue || got["accepted"] != refunds || got["rejected"] != cc.InvalidValue-refunds || got["duplicate"] != 0 {
+		t.Fatalf("replay: selected %d, outcomes %v; want %d selected, %d accepted, %d rejected", rep.Selected, got, cc.InvalidValue, refunds, cc.InvalidValue-refunds)
+	}
+	if after := count(t, f.cat, schema.SilverConversions); after != before+refunds {
+		t.Fatalf("silver.conversions %d -> %d, want +%d", before, after, refunds)
+	}
+	if n := count(t, f.cat, schema.Replays); n != cc.InvalidValue {
+		t.Fatalf("ops.replays rows = %d, want %d", n, cc.InvalidValue)
+	}
+	// Replayed rows are no longer open: a second replay does nothing.
+	if rep2 := replay("replay-2"); rep2.Selected != 0 {
+		t.Fatalf("second replay selected %d rows", rep2.Selected)
+	}
+	if after := count(t, f.cat, schema.SilverConversions); after != before+refunds {
+		t.Fatalf("second replay changed silver.conversions to %d", after)
+	}
+}
