@@ -9,6 +9,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,10 +35,12 @@ type command struct {
 	flags func(fs *flag.FlagSet) func(ctx context.Context, e *env) error
 	// noConfig commands do not take the configuration flags.
 	noConfig bool
+	// layers, if set, is the first argument's choices ("adlake rebuild silver").
+	layers []string
 }
 
 func commands() []command {
-	return []command{genCommand(), ingestCommand(), statusCommand(), configCommand(), versionCommand()}
+	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), statusCommand(), configCommand(), versionCommand()}
 }
 
 const overview = `adlake - the AdvertiseX lakehouse ETL
@@ -104,7 +107,15 @@ func run(ctx context.Context, args []string, s streams) int {
 		usage(s.err)
 		return exitUsage
 	}
-	e, runCmd, err := parse(cmd, args[1:], s)
+	rest := args[1:]
+	if len(cmd.layers) > 0 {
+		if len(rest) == 0 || !slices.Contains(cmd.layers, rest[0]) {
+			fmt.Fprintf(s.err, "adlake %s: first argument must be one of %v\n", cmd.name, cmd.layers)
+			return exitUsage
+		}
+		rest = rest[1:]
+	}
+	e, runCmd, err := parse(cmd, rest, s)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

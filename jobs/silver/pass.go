@@ -48,6 +48,9 @@ type passRun struct {
 	// only, if set, selects the bronze rows to process (replay); others
 	// are skipped without a trace.
 	only func(lineage) bool
+	// keepDay, if set, selects rows by event date (rebuild); others are
+	// skipped without a trace.
+	keepDay func(arrow.Date32) bool
 	// observe is told the outcome of every processed row: "accepted",
 	// "rejected" (with the reason) or "duplicate".
 	observe func(l lineage, outcome, reason string)

@@ -17,7 +17,12 @@ import (
 // rejects, in row order (which is arrival order).
 type transformer interface {
 	batch(ctx context.Context, rec arrow.RecordBatch) error
+	indexes() []*keyIndex
 }
+
+func (x *impressions) indexes() []*keyIndex       { return []*keyIndex{x.ids} }
+func (x *clicksConversions) indexes() []*keyIndex { return []*keyIndex{x.ids, x.orders} }
+func (x *bidRequests) indexes() []*keyIndex       { return []*keyIndex{x.ids} }
 
 func newTransformer(p *passRun) (transformer, error) {
 	switch p.feed {
@@ -103,6 +108,9 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			continue
 		}
 		day := arrow.Date32FromTime(t.Time)
+		if x.p.keepDay != nil && !x.p.keepDay(day) {
+			continue
+		}
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
@@ -209,6 +217,9 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 			continue
 		}
 		day := arrow.Date32FromTime(t.Time)
+		if x.p.keepDay != nil && !x.p.keepDay(day) {
+			continue
+		}
 		if dup, err := x.ids.seen(ctx, day, v("event_id")); err != nil {
 			return err
 		} else if dup {
@@ -299,6 +310,9 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			continue
 		}
 		day := arrow.Date32FromTime(ts)
+		if x.p.keepDay != nil && !x.p.keepDay(day) {
+			continue
+		}
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
