@@ -40,7 +40,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), statusCommand(), configCommand(), versionCommand()}
+	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), statusCommand(), configCommand(), versionCommand()}
 }
 
 const overview = `adlake - the AdvertiseX lakehouse ETL
