@@ -35,6 +35,9 @@ type Config struct {
 	Ingest      Ingest `yaml:"ingest"`
 	Silver      Silver `yaml:"silver"`
 	Log         Log    `yaml:"log"`
+	// MemoryLimitMiB is the Go runtime's soft memory limit; the garbage
+	// collector works harder as the heap nears it.
+	MemoryLimitMiB int64 `yaml:"memory_limit_mib" flag:"memory-limit-mib" env:"ADLAKE_MEMORY_LIMIT_MIB" help:"soft memory limit of the process in MiB (GOMEMLIMIT, if set, wins)"`
 }
 
 // S3 configures S3 access for landing and warehouse. Credentials come from
@@ -82,9 +85,10 @@ type Log struct {
 func Default(dir string) Config {
 	return Config{
 		Landing: dir + "/landing", Warehouse: dir + "/warehouse", Catalog: dir + "/catalog.db", CatalogName: "adlake",
-		Ingest: Ingest{MaxFilesPerCommit: 500, MaxBytesPerCommit: 1 << 30, BatchRows: 8192},
-		Silver: Silver{Enabled: true, MaxRowsPerPass: 2_000_000},
-		Log:    Log{Format: "json", Level: "info"},
+		Ingest:         Ingest{MaxFilesPerCommit: 500, MaxBytesPerCommit: 1 << 30, BatchRows: 8192},
+		Silver:         Silver{Enabled: true, MaxRowsPerPass: 2_000_000},
+		Log:            Log{Format: "json", Level: "info"},
+		MemoryLimitMiB: 1024,
 	}
 }
 
@@ -199,6 +203,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ingest.MaxFilesPerCommit <= 0 || c.Ingest.MaxBytesPerCommit <= 0 || c.Ingest.BatchRows <= 0 || c.Silver.MaxRowsPerPass <= 0 {
 		errs = append(errs, errors.New("ingest limits must be positive"))
+	}
+	if c.MemoryLimitMiB < 64 {
+		errs = append(errs, fmt.Errorf("memory_limit_mib %d: want at least 64", c.MemoryLimitMiB))
 	}
 	if c.Log.Format != "json" && c.Log.Format != "text" {
 		errs = append(errs, fmt.Errorf("log.format %q: want json or text", c.Log.Format))

@@ -19,10 +19,11 @@ func silverLineage() []icebergField {
 // ColEventDate is the partition column of every silver table.
 const ColEventDate = "event_date"
 
-func silver(name, doc string, fields ...icebergField) Table {
+func silver(name, doc string, unique []string, fields ...icebergField) Table {
 	return Table{Namespace: "silver", Name: name, Doc: doc,
 		Schema:      fresh(append(fields, silverLineage()...)...),
-		PartitionBy: []string{ColEventDate}}
+		PartitionBy: []string{ColEventDate},
+		Unique:      append(unique, "event_ts", "user_key", ColSourceOffset, ColIngestedAt)}
 }
 
 func eventTime() []icebergField {
@@ -34,6 +35,7 @@ func eventTime() []icebergField {
 
 // SilverImpressions is silver.impressions.
 var SilverImpressions = silver("impressions", "valid, deduplicated impressions",
+	[]string{"impression_id", "request_id", "site_page", "cost_usd"},
 	append(eventTime(),
 		required(str("impression_id", "")),
 		str("user_key", "keyed hash of user_id; null for anonymous traffic"),
@@ -69,10 +71,11 @@ func clickFields() []icebergField {
 }
 
 // SilverClicks is silver.clicks (event_type click of clicks_conversions).
-var SilverClicks = silver("clicks", "valid, deduplicated clicks", clickFields()...)
+var SilverClicks = silver("clicks", "valid, deduplicated clicks", []string{"event_id"}, clickFields()...)
 
 // SilverConversions is silver.conversions.
 var SilverConversions = silver("conversions", "valid, deduplicated conversions",
+	[]string{"event_id", "order_id"},
 	append(clickFields(),
 		required(str("conversion_type", "signup, purchase, add_to_cart, lead or install")),
 		f64("conversion_value", "in currency"),
@@ -83,6 +86,7 @@ var SilverConversions = silver("conversions", "valid, deduplicated conversions",
 
 // SilverBidRequests is silver.bid_requests.
 var SilverBidRequests = silver("bid_requests", "valid, deduplicated bid requests",
+	[]string{"request_id"},
 	append(eventTime(),
 		required(str("request_id", "")),
 		required(str("exchange", "lower-case")),

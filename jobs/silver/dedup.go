@@ -34,6 +34,9 @@ type keyIndex struct {
 	cols    []string
 	days    map[arrow.Date32]*daySet
 	buf     strings.Builder
+	// hint sizes the map of a day's new keys (rows expected in the pass),
+	// sparing its rehashing as it grows.
+	hint int
 }
 
 func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {
@@ -65,7 +68,7 @@ func (k *keyIndex) seen(ctx context.Context, day arrow.Date32, key string) (bool
 		if err != nil {
 			return false, err
 		}
-		set = &daySet{old: old, new: map[uint64]struct{}{}}
+		set = &daySet{old: old, new: make(map[uint64]struct{}, k.hint)}
 		k.days[day] = set
 	}
 	h := xxhash.Sum64String(key)

@@ -111,7 +111,7 @@ func (p *passRun) appendLineage(s *sink, l lineage) error {
 	f[n-2].(*array.StringBuilder).Append(p.j.o.RunID)
 	f[n-1].(*array.TimestampBuilder).Append(arrow.Timestamp(p.at.UnixMicro()))
 	s.rows++
-	p.fr.Valid[s.t.String()]++
+	p.fr.Valid[s.name]++
 	p.observe(l, OutcomeAccepted, "")
 	if s.b.Field(0).Len() >= p.j.o.BatchRows {
 		return p.flush(s)

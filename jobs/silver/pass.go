@@ -25,7 +25,8 @@ import (
 // a writer goroutine.
 type sink struct {
 	t     schema.Table
-	on    bool // this pass writes the table (it is at the pass's watermark)
+	name  string // t.String(), the key of the report's counts
+	on    bool   // this pass writes the table (it is at the pass's watermark)
 	b     *array.RecordBuilder
 	ch    chan arrow.RecordBatch
 	files []iceberg.DataFile
@@ -68,6 +69,13 @@ func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm 
 	if err != nil {
 		return err
 	}
+	var rows int64
+	for _, s := range pass {
+		rows += addedRecords(s)
+	}
+	for _, k := range tr.indexes() {
+		k.hint = int(min(rows, 1<<22))
+	}
 	if err := p.finish(ctx, bronzeTbl, p.readSnapshots(p.ctx, bronzeTbl, pass, tr)); err != nil {
 		return err
 	}
@@ -93,7 +101,7 @@ func (j *job) newPassRun(ctx context.Context, feed string, on []schema.Table, fr
 		if err != nil {
 			return nil, nil, err
 		}
-		s := &sink{t: t, on: enabled[t.String()], b: array.NewRecordBuilder(j.o.Alloc, sc), ch: make(chan arrow.RecordBatch, 2)}
+		s := &sink{t: t, name: t.String(), on: enabled[t.String()], b: array.NewRecordBuilder(j.o.Alloc, sc), ch: make(chan arrow.RecordBatch, 2)}
 		p.wg.Go(func() {
 			s.files, s.err = catalog.WriteFiles(wctx, tbl, sc, s.ch, table.WithRecordBatchBufferSize(4))
 			if s.err != nil {

@@ -286,11 +286,12 @@ func project(rec arrow.RecordBatch, cols []string) arrow.RecordBatch {
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
 }
 
-// str returns column c of row i as a string ("" for null).
+// str returns column c of row i as a string ("" for null), copied: the
+// callers keep it beyond the batch.
 func str(rec arrow.RecordBatch, c, i int) string {
 	a := rec.Column(c).(*array.String)
 	if a.IsNull(i) {
 		return ""
 	}
-	return a.Value(i)
+	return strings.Clone(a.Value(i))
 }

@@ -151,7 +151,8 @@ func (p *pseudonymizer) of(id string) string {
 	if len(p.memo) >= cacheLimit {
 		clear(p.memo)
 	}
-	p.memo[id] = v
+	// id may point into an Arrow buffer; a copy keeps the map from pinning it.
+	p.memo[strings.Clone(id)] = v
 	return v
 }
 
@@ -172,6 +173,6 @@ func (b *bots) is(ua string) bool {
 	if len(b.memo) >= cacheLimit {
 		clear(b.memo)
 	}
-	b.memo[ua] = v
+	b.memo[strings.Clone(ua)] = v // do not pin the Arrow buffer ua points into
 	return v
 }

@@ -58,6 +58,7 @@ type Options struct {
 var DefaultTableProperties = map[string]string{
 	"format-version":                  "2",
 	"write.parquet.compression-codec": "zstd",
+	"write.parquet.compression-level": "1",
 	"write.target-file-size-bytes":    "134217728", // 128 MiB
 	"write.parquet.row-group-limit":   "65536",
 	"commit.retry.num-retries":        "8",
@@ -199,8 +200,11 @@ func (c *Catalog) Ensure(ctx context.Context, tables ...schema.Table) error {
 		if err != nil {
 			return err
 		}
-		props := iceberg.Properties{"comment": t.Doc}
+		props := iceberg.Properties{}
 		for k, v := range c.props {
+			props[k] = v
+		}
+		for k, v := range t.Properties() {
 			props[k] = v
 		}
 		_, err = c.cat.CreateTable(ctx, t.Ident(), t.Schema,
