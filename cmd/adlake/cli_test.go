@@ -43,6 +43,14 @@ func TestCLIExitCodesAndHelp(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: exitOK, inOut: "adlake "},
 		{name: "empty lake ingests nothing", args: []string{"ingest"}, code: exitOK, inOut: "impressions"},
 		{name: "status of an empty lake", args: []string{"status"}, code: exitOK, inOut: "(none yet)"},
+		{name: "rebuild needs a layer", args: []string{"rebuild", "--from", "2026-11-25"}, code: exitUsage, inErr: "first argument must be one of [silver]"},
+		{name: "rebuild of an unknown layer", args: []string{"rebuild", "gold"}, code: exitUsage, inErr: "[silver]"},
+		{name: "rebuild needs --from", args: []string{"rebuild", "silver"}, code: exitUsage, inErr: "--from"},
+		{name: "rebuild of an empty lake", args: []string{"rebuild", "silver", "--from", "2026-11-25", "--to", "2026-11-26"}, code: exitOK, inOut: "impressions"},
+		{name: "replay of an unknown feed", args: []string{"replay", "--feed", "videos"}, code: exitUsage, inErr: "videos"},
+		{name: "replay of an empty lake", args: []string{"replay"}, code: exitOK, inOut: "0 open quarantine rows"},
+		{name: "compact of an empty lake", args: []string{"compact", "--from", "2026-11-25"}, code: exitOK, inOut: "silver.impressions"},
+		{name: "bad memory limit", args: []string{"status", "--memory-limit-mib", "1"}, code: exitUsage, inErr: "memory_limit_mib"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
