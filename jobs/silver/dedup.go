@@ -45,16 +45,8 @@ func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {
 
 // daySet is the keys of one event date.
 type daySet struct {
-	old []uint64            // in silver already, sorted
-	new map[uint64]struct{} // seen in this pass
-}
-
-func (d *daySet) has(h uint64) bool {
-	if _, ok := d.new[h]; ok {
-		return true
-	}
-	_, found := slices.BinarySearch(d.old, h)
-	return found
+	old []uint64 // in silver already, sorted
+	new *hashSet // seen in this pass
 }
 
 // seen reports whether key was seen on day, and records it.
@@ -68,15 +60,14 @@ func (k *keyIndex) seen(ctx context.Context, day arrow.Date32, key string) (bool
 		if err != nil {
 			return false, err
 		}
-		set = &daySet{old: old, new: make(map[uint64]struct{}, k.hint)}
+		set = &daySet{old: old, new: newHashSet(k.hint)}
 		k.days[day] = set
 	}
 	h := xxhash.Sum64String(key)
-	if set.has(h) {
+	if _, found := slices.BinarySearch(set.old, h); found {
 		return true, nil
 	}
-	set.new[h] = struct{}{}
-	return false, nil
+	return !set.new.add(h), nil
 }
 
 // load reads the keys of day from the silver tables.

@@ -195,9 +195,9 @@ func appendText(b array.Builder, v string, nullable bool) error {
 
 // refs are the lookups silver enriches with.
 type refs struct {
-	campaignOf   map[string]string // creative -> campaign
-	advertiserOf map[string]string // campaign -> advertiser
-	sites        map[string][2]string
+	creatives    map[string][2]string // creative -> campaign, advertiser
+	advertiserOf map[string]string    // campaign -> advertiser
+	sites        map[string][2]string // domain -> publisher, category
 	fx           map[string][]fxPoint // currency -> rates by date
 }
 
@@ -222,14 +222,18 @@ func (r *refs) usd(cur string, day arrow.Date32) (float64, bool) {
 
 // loadRefs reads the ref tables into lookups.
 func loadRefs(ctx context.Context, cat Catalog) (*refs, error) {
-	r := &refs{campaignOf: map[string]string{}, advertiserOf: map[string]string{}, sites: map[string][2]string{}, fx: map[string][]fxPoint{}}
+	r := &refs{creatives: map[string][2]string{}, advertiserOf: map[string]string{}, sites: map[string][2]string{}, fx: map[string][]fxPoint{}}
+	campaignOf := map[string]string{}
 	err := scanTable(ctx, cat, schema.RefCreatives, []string{"creative_id", "campaign_id"}, func(rec arrow.RecordBatch, i int) {
-		r.campaignOf[str(rec, 0, i)] = str(rec, 1, i)
+		campaignOf[str(rec, 0, i)] = str(rec, 1, i)
 	})
 	if err == nil {
 		err = scanTable(ctx, cat, schema.RefCampaigns, []string{"campaign_id", "advertiser_id"}, func(rec arrow.RecordBatch, i int) {
 			r.advertiserOf[str(rec, 0, i)] = str(rec, 1, i)
 		})
+	}
+	for creative, campaign := range campaignOf {
+		r.creatives[creative] = [2]string{campaign, r.advertiserOf[campaign]}
 	}
 	if err == nil {
 		err = scanTable(ctx, cat, schema.RefSites, []string{"site_domain", "publisher_id", "iab_category"}, func(rec arrow.RecordBatch, i int) {

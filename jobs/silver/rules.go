@@ -122,18 +122,19 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 		if currency == "" {
 			currency = "USD"
 		}
-		campaign := r.campaignOf[creative.get(i)]
+		cr := r.creatives[creative.get(i)]
 		site := strings.ToLower(domain.get(i))
+		pub := r.sites[site]
 		setTime(f[0], f[1], t.Time)
 		setStr(f[2], id.get(i))
 		optStr(f[3], x.p.j.pseudo.of(user.get(i)))
 		setStr(f[4], creative.get(i))
-		optStr(f[5], campaign)
-		optStr(f[6], r.advertiserOf[campaign])
+		optStr(f[5], cr[0])
+		optStr(f[6], cr[1])
 		setStr(f[7], site)
 		optStr(f[8], page.get(i))
-		optStr(f[9], r.sites[site][0])
-		optStr(f[10], r.sites[site][1])
+		optStr(f[9], pub[0])
+		optStr(f[10], pub[1])
 		optStr(f[11], request.get(i))
 		cost, costOK := 0.0, false
 		if !price.IsNull(i) {
