@@ -12,7 +12,9 @@ import json, os, platform, re, shutil, subprocess, sys, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bin", "adlake")
 WORK = os.environ.get("ADLAKE_BENCH_DIR", "/tmp/adlake-bench")
-SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "250000,1000000").split(",")]
+SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "1000000,2000000").split(",")]
+# BIG: impressions only, both cores: does peak RSS stay flat at 10x the input?
+BIG = int(os.environ.get("BENCH_BIG", "10000000"))
 FEEDS = ["impressions", "clicks_conversions", "bid_requests"]
 
 
@@ -78,6 +80,12 @@ def main():
                 r = rows[-1]
                 print(f"{scale:>8} {feed:<19} {cores} core(s): {r['rows']:>9} rows {r['rows']/wall:>10,.0f} rows/s "
                       f"{r['mb']/wall:>7.1f} MB/s  peak RSS {r['rss_mib']:.0f} MiB  ({wall:.2f}s)")
+    if BIG:
+        landing, _ = generate(BIG)
+        wall, rss, s = ingest(landing, "impressions", 2)
+        rows.append(dict(scale=BIG, feed="impressions", cores=2, rows=s["rows"], files=s["files"],
+                         mb=landing_bytes(landing, "impressions") / 1e6, wall=wall, rss_mib=rss / 1024))
+        print(f"{BIG:>8} impressions 2 core(s): {s['rows']/wall:,.0f} rows/s peak RSS {rss/1024:.0f} MiB ({wall:.1f}s)")
     write_doc(rows, profile(os.path.join(WORK, f"landing-{max(SCALES)}")))
 
 
@@ -100,9 +108,11 @@ def write_doc(rows, top):
         "",
         f"- Machine: {machine()}",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "- What: `adlake ingest --feed F` (landing -> bronze Iceberg, zstd Parquet, embedded SQLite catalog, local",
-        "  folders), one day of `adlake gen` data (no defects), into a fresh lake; wall time and peak RSS of the",
-        "  whole process from `/usr/bin/time -v`; cores pinned with `taskset` and `GOMAXPROCS`.",
+        "- What: `adlake ingest --feed F`, landing -> bronze -> silver in one run (decode, bronze Iceberg",
+        "  table, then validation, standardization, enrichment, pseudonymization, dedup and the silver",
+        "  tables; zstd Parquet, embedded SQLite catalog, local folders), one day of `adlake gen` data (no",
+        "  defects), into a fresh lake; wall time and peak RSS of the whole process from `/usr/bin/time -v`;",
+        "  cores pinned with `taskset` and `GOMAXPROCS`. rows/s counts landing records.",
         "- MB/s counts landing bytes as stored (impressions are half gzipped, clicks a third gzipped, Avro",
         "  blocks compressed with null/deflate/snappy/zstandard in rotation).",
         "",

@@ -26,15 +26,9 @@ it daily for the previous days (orchestration/crontab.example).
 			fs.StringVar(&from, "from", time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly), "first event date (YYYY-MM-DD), default yesterday")
 			fs.StringVar(&to, "to", "", "last event date (YYYY-MM-DD), default --from")
 			return func(ctx context.Context, e *env) error {
-				d1, err := time.Parse(time.DateOnly, from)
+				d1, d2, err := dateRange(from, to)
 				if err != nil {
-					return usageError{fmt.Errorf("--from: %w", err)}
-				}
-				d2 := d1
-				if to != "" {
-					if d2, err = time.Parse(time.DateOnly, to); err != nil {
-						return usageError{fmt.Errorf("--to: %w", err)}
-					}
+					return err
 				}
 				cat, err := e.catalog(ctx)
 				if err != nil {

@@ -10,6 +10,22 @@ import (
 	"github.com/advertisex/adlake/lake/runs"
 )
 
+// dateRange parses --from and --to (default --from) as UTC dates.
+func dateRange(from, to string) (time.Time, time.Time, error) {
+	d1, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return d1, d1, usageError{fmt.Errorf("--from: %w", err)}
+	}
+	if to == "" {
+		return d1, d1, nil
+	}
+	d2, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return d1, d2, usageError{fmt.Errorf("--to: %w", err)}
+	}
+	return d1, d2, nil
+}
+
 func rebuildCommand() command {
 	return command{
 		name:    "rebuild",
@@ -30,15 +46,9 @@ same feed runs (use the same lock as the ingest schedule).
 			fs.StringVar(&to, "to", "", "last event date (YYYY-MM-DD), default --from")
 			fs.Var(&feeds, "feed", "feed (repeatable; default all)")
 			return func(ctx context.Context, e *env) error {
-				d1, err := time.Parse(time.DateOnly, from)
+				d1, d2, err := dateRange(from, to)
 				if err != nil {
-					return usageError{fmt.Errorf("--from: %w", err)}
-				}
-				d2 := d1
-				if to != "" {
-					if d2, err = time.Parse(time.DateOnly, to); err != nil {
-						return usageError{fmt.Errorf("--to: %w", err)}
-					}
+					return err
 				}
 				for _, f := range feeds {
 					if !silverFeeds[f] {

@@ -18,6 +18,7 @@ import (
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/schema"
 )
@@ -175,12 +176,7 @@ func verify(t *testing.T, dir string, m *gen.Manifest) {
 // openCatalog opens the catalog of the lakehouse in dir (closed at the end of the test).
 func openCatalog(t *testing.T, dir string) *catalog.Catalog {
 	t.Helper()
-	cat, err := catalog.Open(context.Background(), catalog.Options{URI: filepath.Join(dir, "lakehouse", "catalog.db"), Warehouse: filepath.Join(dir, "lakehouse", "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	return cat
+	return laketest.Open(t, filepath.Join(dir, "lakehouse")).Cat
 }
 
 // pendingWork counts landing files no bronze commit lists yet, and tables

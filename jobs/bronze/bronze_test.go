@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,39 +12,18 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/lake/catalog"
-	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/lake/runs"
 	"github.com/advertisex/adlake/schema"
 )
 
-type lakeFixture struct {
-	store *objstore.Local
-	cat   *catalog.Catalog
-}
+type lakeFixture struct{ laketest.Lake }
 
-func newLake(t *testing.T) lakeFixture {
-	t.Helper()
-	dir := t.TempDir()
-	store, err := objstore.NewLocal(filepath.Join(dir, "landing"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Open(context.Background(), catalog.Options{
-		URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	if err := cat.Ensure(context.Background(), schema.All()...); err != nil {
-		t.Fatal(err)
-	}
-	return lakeFixture{store: store, cat: cat}
-}
+func newLake(t *testing.T) lakeFixture { return lakeFixture{laketest.New(t)} }
 
 func (l lakeFixture) put(t *testing.T, key string, data []byte) {
 	t.Helper()
-	if err := l.store.Put(context.Background(), key, bytes.NewReader(data)); err != nil {
+	if err := l.Store.Put(context.Background(), key, bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -58,26 +36,7 @@ func gz(s string) []byte {
 	return b.Bytes()
 }
 
-func rowCount(t *testing.T, cat *catalog.Catalog, tbl schema.Table) int64 {
-	t.Helper()
-	tb, err := cat.Load(context.Background(), tbl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, batches, err := tb.Scan().ToArrowRecords(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for rec, err := range batches {
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += rec.NumRows()
-		rec.Release()
-	}
-	return n
-}
+func rowCount(t *testing.T, l lakeFixture, tbl schema.Table) int64 { return l.Rows(t, tbl) }
 
 func TestIngestSmallLanding(t *testing.T) {
 	ctx := context.Background()
@@ -91,7 +50,7 @@ func TestIngestSmallLanding(t *testing.T) {
 
 	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	opts := bronze.Options{RunID: "run-1", Alloc: alloc, MaxFilesPerCommit: 2}
-	rep, err := bronze.Run(ctx, l.store, l.cat, opts)
+	rep, err := bronze.Run(ctx, l.Store, l.Cat, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,16 +66,16 @@ func TestIngestSmallLanding(t *testing.T) {
 	if imp.Commits != 4 {
 		t.Fatalf("commits = %d, want 4", imp.Commits)
 	}
-	if got := rowCount(t, l.cat, schema.BronzeImpressions); got != 3 {
+	if got := rowCount(t, l, schema.BronzeImpressions); got != 3 {
 		t.Fatalf("bronze.impressions rows = %d, want 3", got)
 	}
-	if got := rowCount(t, l.cat, schema.BronzeClicksConversions); got != 1 {
+	if got := rowCount(t, l, schema.BronzeClicksConversions); got != 1 {
 		t.Fatalf("bronze.clicks_conversions rows = %d, want 1", got)
 	}
-	if got := rowCount(t, l.cat, schema.Quarantine); got != 3 {
+	if got := rowCount(t, l, schema.Quarantine); got != 3 {
 		t.Fatalf("ops.quarantine rows = %d, want 3", got)
 	}
-	tbl, _ := l.cat.Load(ctx, schema.BronzeImpressions)
+	tbl, _ := l.Cat.Load(ctx, schema.BronzeImpressions)
 	ledger, err := catalog.Ledger(tbl)
 	if err != nil || len(ledger) != 4 || ledger["impressions/dt=2026-11-26/hr=02/empty.json"].RunID != "run-1" {
 		t.Fatalf("ledger %v, %v", ledger, err)
@@ -124,7 +83,7 @@ func TestIngestSmallLanding(t *testing.T) {
 
 	// A second run finds everything committed and commits nothing.
 	opts.RunID = "run-2"
-	rep2, err := bronze.Run(ctx, l.store, l.cat, opts)
+	rep2, err := bronze.Run(ctx, l.Store, l.Cat, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +95,7 @@ func TestIngestSmallLanding(t *testing.T) {
 	if rep2.Feeds[0].AlreadyCommitted != 4 || rep2.Feeds[1].AlreadyCommitted != 1 {
 		t.Fatalf("already committed: %+v", rep2.Feeds)
 	}
-	tbl2, _ := l.cat.Load(ctx, schema.BronzeImpressions)
+	tbl2, _ := l.Cat.Load(ctx, schema.BronzeImpressions)
 	if tbl2.CurrentSnapshot().SnapshotID != tbl.CurrentSnapshot().SnapshotID {
 		t.Fatal("second run made a snapshot")
 	}
@@ -152,10 +111,10 @@ func TestRunsRoundTrip(t *testing.T) {
 		{RunID: "r2", Job: "ingest", Feed: "impressions", Status: runs.StatusFailed, Started: now.Add(time.Hour),
 			Finished: now.Add(time.Hour + time.Second), Error: "boom"},
 	}
-	if err := runs.Append(ctx, l.cat, nil, in); err != nil {
+	if err := runs.Append(ctx, l.Cat, nil, in); err != nil {
 		t.Fatal(err)
 	}
-	got, err := runs.Recent(ctx, l.cat, 10)
+	got, err := runs.Recent(ctx, l.Cat, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ type reasonKey struct{ feed, reason string }
 // stand for, by feed and reason.
 func quarantined(t *testing.T, l lakeFixture) (rows, records map[reasonKey]int64) {
 	t.Helper()
-	tbl, err := l.cat.Load(context.Background(), schema.Quarantine)
+	tbl, err := l.Cat.Load(context.Background(), schema.Quarantine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +49,11 @@ func quarantined(t *testing.T, l lakeFixture) (rows, records map[reasonKey]int64
 func TestEndToEndDefectsReconcile(t *testing.T) {
 	ctx := context.Background()
 	l := newLake(t)
-	m, err := gen.Run(ctx, l.store, gen.Options{Seed: 42, Days: 2, ImpressionsPerDay: 4000, Defects: true})
+	m, err := gen.Run(ctx, l.Store, gen.Options{Seed: 42, Days: 2, ImpressionsPerDay: 4000, Defects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := bronze.Run(ctx, l.store, l.cat, bronze.Options{RunID: "e2e-1", MaxFilesPerCommit: 20})
+	rep, err := bronze.Run(ctx, l.Store, l.Cat, bronze.Options{RunID: "e2e-1", MaxFilesPerCommit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestEndToEndDefectsReconcile(t *testing.T) {
 			if got.Files != want.Files {
 				t.Errorf("files = %d, want %d", got.Files, want.Files)
 			}
-			if rows := rowCount(t, l.cat, schema.Bronze[feed]); rows != want.BronzeRows || got.Rows != want.BronzeRows {
+			if rows := rowCount(t, l, schema.Bronze[feed]); rows != want.BronzeRows || got.Rows != want.BronzeRows {
 				t.Errorf("bronze rows = %d (report %d), want %d", rows, got.Rows, want.BronzeRows)
 			}
 			if n := qrows[reasonKey{feed, "malformed"}]; n != want.MalformedRows {
@@ -101,12 +101,12 @@ func TestEndToEndDefectsReconcile(t *testing.T) {
 	// A second run commits nothing.
 	snaps := map[string]int64{}
 	for _, tb := range schema.All() {
-		tbl, _ := l.cat.Load(ctx, tb)
+		tbl, _ := l.Cat.Load(ctx, tb)
 		if s := tbl.CurrentSnapshot(); s != nil {
 			snaps[tb.String()] = s.SnapshotID
 		}
 	}
-	rep2, err := bronze.Run(ctx, l.store, l.cat, bronze.Options{RunID: "e2e-2", Now: func() time.Time { return time.Now() }})
+	rep2, err := bronze.Run(ctx, l.Store, l.Cat, bronze.Options{RunID: "e2e-2", Now: func() time.Time { return time.Now() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestEndToEndDefectsReconcile(t *testing.T) {
 		}
 	}
 	for _, tb := range schema.All() {
-		tbl, _ := l.cat.Load(ctx, tb)
+		tbl, _ := l.Cat.Load(ctx, tb)
 		if s := tbl.CurrentSnapshot(); s != nil && s.SnapshotID != snaps[tb.String()] {
 			t.Errorf("second run committed to %s", tb)
 		}

@@ -2,7 +2,6 @@ package maintain_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,23 +9,14 @@ import (
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/maintain"
 	"github.com/advertisex/adlake/jobs/silver"
-	"github.com/advertisex/adlake/lake/catalog"
-	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/schema"
 )
 
 func TestCompactKeepsRowsAndShrinksFiles(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, _ := objstore.NewLocal(filepath.Join(dir, "landing"))
-	cat, err := catalog.Open(ctx, catalog.Options{URI: filepath.Join(dir, "c.db"), Warehouse: filepath.Join(dir, "wh")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	if err := cat.Ensure(ctx, schema.All()...); err != nil {
-		t.Fatal(err)
-	}
+	l := laketest.New(t)
+	store, cat := l.Store, l.Cat
 	if _, err := gen.Run(ctx, store, gen.Options{Seed: 3, Days: 1, ImpressionsPerDay: 4000}); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +28,7 @@ func TestCompactKeepsRowsAndShrinksFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	rowsBefore := rows(t, cat, schema.SilverImpressions)
+	rowsBefore := l.Rows(t, schema.SilverImpressions)
 	res, err := maintain.Compact(ctx, cat, schema.SilverImpressions, schema.ColEventDate, day.AddDate(0, 0, -1), day, "compact", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +36,7 @@ func TestCompactKeepsRowsAndShrinksFiles(t *testing.T) {
 	if res.FilesBefore < 10 || res.After > 2 || res.Rows != rowsBefore {
 		t.Fatalf("compaction %+v, %d rows before", res, rowsBefore)
 	}
-	if got := rows(t, cat, schema.SilverImpressions); got != rowsBefore {
+	if got := l.Rows(t, schema.SilverImpressions); got != rowsBefore {
 		t.Fatalf("rows %d -> %d", rowsBefore, got)
 	}
 	// Compacting again finds one file per partition and does nothing.
@@ -54,21 +44,4 @@ func TestCompactKeepsRowsAndShrinksFiles(t *testing.T) {
 	if err != nil || res2.FilesBefore != 1 || res2.After != 1 {
 		t.Fatalf("second compaction %+v, %v", res2, err)
 	}
-}
-
-func rows(t *testing.T, cat *catalog.Catalog, tb schema.Table) int64 {
-	t.Helper()
-	tbl, err := cat.Load(context.Background(), tb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tasks, err := tbl.Scan().PlanFiles(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, task := range tasks {
-		n += task.File.Count()
-	}
-	return n
 }

@@ -34,9 +34,6 @@ type keyIndex struct {
 	cols    []string
 	days    map[arrow.Date32]*daySet
 	buf     strings.Builder
-	// hint sizes the map of a day's new keys (rows expected in the pass),
-	// sparing its rehashing as it grows.
-	hint int
 }
 
 func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {
@@ -60,7 +57,9 @@ func (k *keyIndex) seen(ctx context.Context, day arrow.Date32, key string) (bool
 		if err != nil {
 			return false, err
 		}
-		set = &daySet{old: old, new: newHashSet(k.hint)}
+		// Sets start small and double: sizing every date's set for all the
+		// pass's rows measured as RSS growing with the input.
+		set = &daySet{old: old, new: newHashSet(0)}
 		k.days[day] = set
 	}
 	h := xxhash.Sum64String(key)

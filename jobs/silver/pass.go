@@ -69,13 +69,6 @@ func (j *job) pass(ctx context.Context, feed string, bronzeTbl *table.Table, wm 
 	if err != nil {
 		return err
 	}
-	var rows int64
-	for _, s := range pass {
-		rows += addedRecords(s)
-	}
-	for _, k := range tr.indexes() {
-		k.hint = int(min(rows, 1<<22))
-	}
 	if err := p.finish(ctx, bronzeTbl, p.readSnapshots(p.ctx, bronzeTbl, pass, tr)); err != nil {
 		return err
 	}

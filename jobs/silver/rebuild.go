@@ -30,14 +30,10 @@ func Rebuild(ctx context.Context, cat Catalog, o Options, from, to time.Time) (R
 	if to.Before(from) {
 		return rep, fmt.Errorf("rebuild: --to %s is before --from %s", to.Format(time.DateOnly), from.Format(time.DateOnly))
 	}
-	r, err := loadRefs(ctx, cat)
+	j, err := newJob(ctx, cat, o)
 	if err != nil {
 		return rep, err
 	}
-	if o.PseudonymKey == "" {
-		o.PseudonymKey = DevPseudonymKey
-	}
-	j := &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}
 	lo, hi := arrow.Date32FromTime(from), arrow.Date32FromTime(to)
 	for _, feed := range o.Feeds {
 		fr := FeedReport{Feed: feed, Started: o.Now(), Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}

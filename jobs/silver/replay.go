@@ -45,14 +45,10 @@ func Replay(ctx context.Context, cat Catalog, o Options, f ReplayFilter) (Replay
 	if err != nil {
 		return rep, err
 	}
-	r, err := loadRefs(ctx, cat)
+	j, err := newJob(ctx, cat, o)
 	if err != nil {
 		return rep, err
 	}
-	if o.PseudonymKey == "" {
-		o.PseudonymKey = DevPseudonymKey
-	}
-	j := &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}
 	for _, feed := range o.Feeds {
 		sel := open[feed]
 		if len(sel) == 0 {

@@ -119,17 +119,12 @@ var targets = map[string][]schema.Table{
 
 // Run derives silver from every bronze snapshot not consumed yet.
 func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
-	o = o.withDefaults()
-	if o.PseudonymKey == "" {
-		o.PseudonymKey = DevPseudonymKey
-		o.Logger.Warn("no pseudonymization key configured (silver.pseudonym_key / ADLAKE_SILVER_PSEUDONYM_KEY): using the development key")
-	}
 	rep := Report{RunID: o.RunID}
-	r, err := loadRefs(ctx, cat)
+	j, err := newJob(ctx, cat, o)
 	if err != nil {
 		return rep, err
 	}
-	j := &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}
+	o = j.o
 	var first error
 	for _, feed := range o.Feeds {
 		if _, ok := targets[feed]; !ok {
@@ -153,6 +148,20 @@ type job struct {
 	refs   *refs
 	pseudo *pseudonymizer
 	bots   *bots
+}
+
+// newJob applies the defaults and loads the reference lookups.
+func newJob(ctx context.Context, cat Catalog, o Options) (*job, error) {
+	o = o.withDefaults()
+	if o.PseudonymKey == "" {
+		o.PseudonymKey = DevPseudonymKey
+		o.Logger.Warn("no pseudonymization key configured (silver.pseudonym_key / ADLAKE_SILVER_PSEUDONYM_KEY): using the development key")
+	}
+	r, err := loadRefs(ctx, cat)
+	if err != nil {
+		return nil, err
+	}
+	return &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}, nil
 }
 
 func (j *job) runFeed(ctx context.Context, feed string) (fr FeedReport) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,73 +16,32 @@ import (
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
-	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/schema"
 )
 
-type fixture struct {
-	store *objstore.Local
-	cat   *catalog.Catalog
-}
+type fixture struct{ laketest.Lake }
 
-func newFixture(t *testing.T) fixture {
-	t.Helper()
-	dir := t.TempDir()
-	store, err := objstore.NewLocal(filepath.Join(dir, "landing"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Open(context.Background(), catalog.Options{URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	if err := cat.Ensure(context.Background(), schema.All()...); err != nil {
-		t.Fatal(err)
-	}
-	return fixture{store, cat}
-}
+func newFixture(t *testing.T) fixture { return fixture{laketest.New(t)} }
 
 // ingest runs bronze then silver, as `adlake ingest` does.
 func (f fixture) ingest(t *testing.T, runID string, alloc memory.Allocator) silver.Report {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := bronze.Run(ctx, f.store, f.cat, bronze.Options{RunID: runID, MaxFilesPerCommit: 7}); err != nil {
+	if _, err := bronze.Run(ctx, f.Store, f.Cat, bronze.Options{RunID: runID, MaxFilesPerCommit: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if err := silver.LoadReference(ctx, f.store, f.cat, nil, runID, nil); err != nil {
+	if err := silver.LoadReference(ctx, f.Store, f.Cat, nil, runID, nil); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := silver.Run(ctx, f.cat, silver.Options{RunID: runID, Alloc: alloc, PseudonymKey: "test-key", MaxRowsPerPass: 5000})
+	rep, err := silver.Run(ctx, f.Cat, silver.Options{RunID: runID, Alloc: alloc, PseudonymKey: "test-key", MaxRowsPerPass: 5000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
 
-func count(t *testing.T, cat *catalog.Catalog, tb schema.Table) int64 {
-	t.Helper()
-	tbl, err := cat.Load(context.Background(), tb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tbl.CurrentSnapshot() == nil {
-		return 0
-	}
-	_, batches, err := tbl.Scan().ToArrowRecords(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for rec, err := range batches {
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += rec.NumRows()
-		rec.Release()
-	}
-	return n
-}
+func count(t *testing.T, f fixture, tb schema.Table) int64 { return f.Rows(t, tb) }
 
 // silverRejects counts silver-stage quarantine rows by feed and reason.
 func silverRejects(t *testing.T, cat *catalog.Catalog) map[[2]string]int64 {
@@ -112,7 +70,7 @@ func silverRejects(t *testing.T, cat *catalog.Catalog) map[[2]string]int64 {
 
 func TestSilverFromDefects(t *testing.T) {
 	f := newFixture(t)
-	m, err := gen.Run(context.Background(), f.store, gen.Options{Seed: 5, Days: 2, ImpressionsPerDay: 5000, Defects: true})
+	m, err := gen.Run(context.Background(), f.Store, gen.Options{Seed: 5, Days: 2, ImpressionsPerDay: 5000, Defects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,16 +81,16 @@ func TestSilverFromDefects(t *testing.T) {
 	for _, fr := range rep.Feeds {
 		byFeed[fr.Feed] = fr
 	}
-	rejects := silverRejects(t, f.cat)
+	rejects := silverRejects(t, f.Cat)
 	imp, cc, bids := m.Feeds["impressions"], m.Feeds["clicks_conversions"], m.Feeds["bid_requests"]
 	checks := []struct {
 		name      string
 		got, want int64
 	}{
-		{"silver.impressions rows", count(t, f.cat, schema.SilverImpressions), imp.Valid},
-		{"silver.clicks rows", count(t, f.cat, schema.SilverClicks), cc.Kinds["click"]},
-		{"silver.conversions rows", count(t, f.cat, schema.SilverConversions), cc.Kinds["conversion"]},
-		{"silver.bid_requests rows", count(t, f.cat, schema.SilverBidRequests), bids.Valid},
+		{"silver.impressions rows", count(t, f, schema.SilverImpressions), imp.Valid},
+		{"silver.clicks rows", count(t, f, schema.SilverClicks), cc.Kinds["click"]},
+		{"silver.conversions rows", count(t, f, schema.SilverConversions), cc.Kinds["conversion"]},
+		{"silver.bid_requests rows", count(t, f, schema.SilverBidRequests), bids.Valid},
 		{"impressions missing_required", rejects[[2]string{"impressions", "missing_required"}], imp.MissingRequired},
 		{"impressions invalid_timestamp", rejects[[2]string{"impressions", "invalid_timestamp"}], imp.InvalidTimestamp},
 		{"impressions future_timestamp", rejects[[2]string{"impressions", "future_timestamp"}], imp.FutureTimestamp},
@@ -176,29 +134,29 @@ func TestSilverFromDefects(t *testing.T) {
 
 	// A file delivered again in a later batch: every row is a duplicate.
 	src := "impressions/dt=2026-11-25/hr=05/imp-05-0.json"
-	rc, err := f.store.Open(context.Background(), src)
+	rc, err := f.Store.Open(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data, _ := io.ReadAll(rc)
 	rc.Close()
-	if err := f.store.Put(context.Background(), "impressions/dt=2026-11-26/hr=23/imp-again.json", bytes.NewReader(data)); err != nil {
+	if err := f.Store.Put(context.Background(), "impressions/dt=2026-11-26/hr=23/imp-again.json", bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	before := count(t, f.cat, schema.SilverImpressions)
+	before := count(t, f, schema.SilverImpressions)
 	rep2 := f.ingest(t, "run-2", nil)
 	lines := int64(bytes.Count(data, []byte("\n")))
 	if got := rep2.Feeds[0].Duplicates["id"]; got+sumRejected(rep2.Feeds[0]) != lines || got == 0 {
 		t.Errorf("re-delivered file: %d duplicates + %d rejected, want %d lines", got, sumRejected(rep2.Feeds[0]), lines)
 	}
-	if after := count(t, f.cat, schema.SilverImpressions); after != before {
+	if after := count(t, f, schema.SilverImpressions); after != before {
 		t.Errorf("silver.impressions grew from %d to %d on a re-delivered file", before, after)
 	}
 
 	// Nothing new: nothing committed.
 	snaps := map[string]int64{}
 	for _, tb := range schema.All() {
-		tbl, _ := f.cat.Load(context.Background(), tb)
+		tbl, _ := f.Cat.Load(context.Background(), tb)
 		if s := tbl.CurrentSnapshot(); s != nil {
 			snaps[tb.String()] = s.SnapshotID
 		}
@@ -210,7 +168,7 @@ func TestSilverFromDefects(t *testing.T) {
 		}
 	}
 	for _, tb := range schema.All() {
-		tbl, _ := f.cat.Load(context.Background(), tb)
+		tbl, _ := f.Cat.Load(context.Background(), tb)
 		if s := tbl.CurrentSnapshot(); s != nil && s.SnapshotID != snaps[tb.String()] {
 			t.Errorf("idle run committed to %s", tb)
 		}
@@ -227,7 +185,7 @@ func sumRejected(fr silver.FeedReport) int64 {
 
 func TestReplayAfterAcceptingANewValue(t *testing.T) {
 	f := newFixture(t)
-	m, err := gen.Run(context.Background(), f.store, gen.Options{Seed: 9, Days: 2, ImpressionsPerDay: 3000, Defects: true})
+	m, err := gen.Run(context.Background(), f.Store, gen.Options{Seed: 9, Days: 2, ImpressionsPerDay: 3000, Defects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,9 +195,9 @@ func TestReplayAfterAcceptingANewValue(t *testing.T) {
 	if refunds == 0 || cc.InvalidValue <= refunds {
 		t.Fatalf("generator: %d refunds of %d invalid values", refunds, cc.InvalidValue)
 	}
-	before := count(t, f.cat, schema.SilverConversions)
+	before := count(t, f, schema.SilverConversions)
 	replay := func(runID string) silver.ReplayReport {
-		rep, err := silver.Replay(context.Background(), f.cat,
+		rep, err := silver.Replay(context.Background(), f.Cat,
 			silver.Options{RunID: runID, PseudonymKey: "test-key", ExtraConversionTypes: []string{"Refund"}},
 			silver.ReplayFilter{Feed: "clicks_conversions", Reason: "invalid_value"})
 		if err != nil {
@@ -252,17 +210,17 @@ func TestReplayAfterAcceptingANewValue(t *testing.T) {
 	if rep.Selected != cc.InvalidValue || got["accepted"] != refunds || got["rejected"] != cc.InvalidValue-refunds || got["duplicate"] != 0 {
 		t.Fatalf("replay: selected %d, outcomes %v; want %d selected, %d accepted, %d rejected", rep.Selected, got, cc.InvalidValue, refunds, cc.InvalidValue-refunds)
 	}
-	if after := count(t, f.cat, schema.SilverConversions); after != before+refunds {
+	if after := count(t, f, schema.SilverConversions); after != before+refunds {
 		t.Fatalf("silver.conversions %d -> %d, want +%d", before, after, refunds)
 	}
-	if n := count(t, f.cat, schema.Replays); n != cc.InvalidValue {
+	if n := count(t, f, schema.Replays); n != cc.InvalidValue {
 		t.Fatalf("ops.replays rows = %d, want %d", n, cc.InvalidValue)
 	}
 	// Replayed rows are no longer open: a second replay does nothing.
 	if rep2 := replay("replay-2"); rep2.Selected != 0 {
 		t.Fatalf("second replay selected %d rows", rep2.Selected)
 	}
-	if after := count(t, f.cat, schema.SilverConversions); after != before+refunds {
+	if after := count(t, f, schema.SilverConversions); after != before+refunds {
 		t.Fatalf("second replay changed silver.conversions to %d", after)
 	}
 }
@@ -291,28 +249,28 @@ func countByDate(t *testing.T, cat *catalog.Catalog, tb schema.Table) map[int32]
 
 func TestRebuild(t *testing.T) {
 	f := newFixture(t)
-	m, err := gen.Run(context.Background(), f.store, gen.Options{Seed: 13, Days: 2, ImpressionsPerDay: 3000, Defects: true})
+	m, err := gen.Run(context.Background(), f.Store, gen.Options{Seed: 13, Days: 2, ImpressionsPerDay: 3000, Defects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.ingest(t, "run-1", nil)
 	day0 := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	before := countByDate(t, f.cat, schema.SilverImpressions)
-	convBefore := count(t, f.cat, schema.SilverConversions)
+	before := countByDate(t, f.Cat, schema.SilverImpressions)
+	convBefore := count(t, f, schema.SilverConversions)
 	snap := func() int64 {
-		tbl, _ := f.cat.Load(context.Background(), schema.SilverImpressions)
+		tbl, _ := f.Cat.Load(context.Background(), schema.SilverImpressions)
 		return tbl.CurrentSnapshot().SnapshotID
 	}
 	s0 := snap()
 	rebuild := func(from, to time.Time, extra ...string) {
 		t.Helper()
-		if _, err := silver.Rebuild(context.Background(), f.cat, silver.Options{RunID: "rebuild", PseudonymKey: "test-key", ExtraConversionTypes: extra}, from, to); err != nil {
+		if _, err := silver.Rebuild(context.Background(), f.Cat, silver.Options{RunID: "rebuild", PseudonymKey: "test-key", ExtraConversionTypes: extra}, from, to); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// One day, same rules: the same rows, in new files.
 	rebuild(day0, day0)
-	if after := countByDate(t, f.cat, schema.SilverImpressions); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := countByDate(t, f.Cat, schema.SilverImpressions); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("rebuild of one day changed counts by date: %v -> %v", before, after)
 	}
 	if snap() == s0 {
@@ -321,10 +279,10 @@ func TestRebuild(t *testing.T) {
 	// Both days with "refund" accepted: the refunds join silver.
 	rebuild(day0, day0.AddDate(0, 0, 1), "refund")
 	refunds := m.Feeds["clicks_conversions"].Kinds["refund_conversion"]
-	if got := count(t, f.cat, schema.SilverConversions); got != convBefore+refunds {
+	if got := count(t, f, schema.SilverConversions); got != convBefore+refunds {
 		t.Fatalf("conversions after rebuild = %d, want %d + %d refunds", got, convBefore, refunds)
 	}
-	if after := countByDate(t, f.cat, schema.SilverImpressions); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := countByDate(t, f.Cat, schema.SilverImpressions); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("impressions by date changed: %v -> %v", before, after)
 	}
 	// Ingest after a rebuild still finds nothing new.
