@@ -4,7 +4,8 @@
 # Idempotent: a service that is already up is left alone. Installs what is
 # missing from the package registries (nothing is vendored into the repo).
 #
-#   S3   versitygw (posix backend over a folder)  ADLAKE_TEST_S3_ENDPOINT
+#   S3         versitygw (posix backend over a folder)  ADLAKE_TEST_S3_ENDPOINT
+#   pyiceberg  a Python venv (another Iceberg reader)   ADLAKE_TEST_PYTHON
 #
 # State (data, logs, pids) lives in $ADLAKE_STACK_DIR (default
 # /tmp/adlake-stack); localstack/down.sh stops everything.
@@ -14,6 +15,9 @@ STACK_DIR=${ADLAKE_STACK_DIR:-/tmp/adlake-stack}
 S3_PORT=${ADLAKE_STACK_S3_PORT:-7070}
 S3_BUCKET=adlake-test
 VERSITYGW_VERSION=v1.8.0
+PYICEBERG_VERSION=0.12.0
+# Installs are cached outside the repo and reused across runs.
+CACHE_DIR=${ADLAKE_CACHE_DIR:-$HOME/.cache/adlake}
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 mkdir -p "$STACK_DIR"
 log() { echo "localstack: $*" >&2; }
@@ -43,11 +47,24 @@ start_s3() {
   log "S3 (versitygw) on 127.0.0.1:$S3_PORT, bucket $S3_BUCKET"
 }
 
+setup_python() {
+  local venv="$CACHE_DIR/venv-pyiceberg-$PYICEBERG_VERSION"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import pyiceberg, pyarrow" 2>/dev/null; then
+    log "installing pyiceberg $PYICEBERG_VERSION into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q "pyiceberg[sql-sqlite,pyarrow]==$PYICEBERG_VERSION" >&2
+  fi
+  PYTHON_BIN="$venv/bin/python"
+}
+
 start_s3
+setup_python
 cat <<EOT
 export ADLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export ADLAKE_TEST_S3_BUCKET=$S3_BUCKET
 export AWS_ACCESS_KEY_ID=adlaketest
 export AWS_SECRET_ACCESS_KEY=adlaketestsecret
 export AWS_REGION=us-east-1
+export ADLAKE_TEST_PYTHON=$PYTHON_BIN
 EOT
