@@ -18,10 +18,9 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/silver"
-	"github.com/advertisex/adlake/lake/catalog"
-	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/lake/runs"
 	"github.com/advertisex/adlake/schema"
+	"github.com/apache/iceberg-go/table"
 )
 
 func ingestCommand() command {
@@ -103,12 +102,32 @@ func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error
 	o.Progress = func(p bronze.Progress) { e.term.progress(p.Feed, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal) }
 	o.AfterCommit = killSwitch(e.getenv("ADLAKE_TEST_KILL_AFTER_COMMIT"))
 	e.log.Info("ingest started", "run_id", o.RunID, "landing", store.String(), "warehouse", cat.Warehouse())
+	var tapper *silver.Tapper
+	if e.cfg.Silver.Enabled {
+		// Reference data first: the silver taps enrich with it.
+		if err := silver.LoadReference(ctx, store, cat, nil, o.RunID, e.log); err != nil {
+			return err
+		}
+		if tapper, err = silver.NewTapper(ctx, cat, silverOptions(e, o.Feeds, o.RunID, o.AfterCommit)); err != nil {
+			return err
+		}
+		o.Tap = func(ctx context.Context, feed string, tbl *table.Table) (bronze.Tap, error) {
+			t, err := tapper.Open(ctx, feed, tbl)
+			if t == nil {
+				return nil, err // no tap: Run derives this chunk's silver
+			}
+			return t, err
+		}
+	}
 	rep, runErr := bronze.Run(ctx, store, cat, o)
 	e.term.done()
 	records := runRecords(rep, runErr)
 	var srep silver.Report
 	if runErr == nil && e.cfg.Silver.Enabled {
-		srep, runErr = runSilver(ctx, e, store, cat, o.Feeds, o.RunID, o.AfterCommit)
+		// Whatever the taps did not derive (silver behind, a tap
+		// discarded), the ordinary passes derive now.
+		srep, runErr = silver.Run(ctx, cat, silverOptions(e, o.Feeds, o.RunID, o.AfterCommit))
+		srep = silver.Merge(srep, tapper.Reports())
 		records = append(records, silverRecords(srep)...)
 	}
 	// The run ledger is written even for a failed run; with a fresh context
@@ -146,16 +165,13 @@ func killSwitch(spec string) func(schema.Table) {
 	}
 }
 
-// runSilver loads the reference snapshots and derives silver.
-func runSilver(ctx context.Context, e *env, store objstore.Reader, cat *catalog.Catalog, feeds []string, runID string, after func(schema.Table)) (silver.Report, error) {
-	if err := silver.LoadReference(ctx, store, cat, nil, runID, e.log); err != nil {
-		return silver.Report{RunID: runID}, err
-	}
-	return silver.Run(ctx, cat, silver.Options{
+// silverOptions are the silver job's options from the configuration.
+func silverOptions(e *env, feeds []string, runID string, after func(schema.Table)) silver.Options {
+	return silver.Options{
 		Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,
 		ExtraConversionTypes: e.cfg.Silver.ConversionTypes(), MaxRowsPerPass: e.cfg.Silver.MaxRowsPerPass,
 		BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log, AfterCommit: after,
-	})
+	}
 }
 
 func silverRecords(rep silver.Report) []runs.Record {

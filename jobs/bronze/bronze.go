@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/table"
 
@@ -62,6 +63,22 @@ type Options struct {
 	// AfterCommit, if set, is called after every successful commit (the
 	// kill tests use it to die at exact points).
 	AfterCommit func(schema.Table)
+	// Tap, if set, is asked for a Tap for every chunk (nil: none): it sees
+	// the chunk's bronze batches as they are decoded, and is told of the
+	// bronze commit. ingest uses it to derive silver in the same pass.
+	Tap func(ctx context.Context, feed string, bronze *table.Table) (Tap, error)
+}
+
+// Tap observes one chunk of a bronze ingestion.
+type Tap interface {
+	// Batch sees a bronze batch; it must Retain what it keeps.
+	Batch(ctx context.Context, rec arrow.RecordBatch) error
+	// Committed is called after the chunk's bronze commit made snapshot
+	// (whose parent is parent, 0 for none). An error is logged;
+	// exactly-once never depends on a tap.
+	Committed(ctx context.Context, snapshot, parent int64) error
+	// Abort is called instead of Committed when the chunk fails.
+	Abort()
 }
 
 // Progress reports how far a feed is.

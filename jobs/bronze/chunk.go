@@ -41,6 +41,7 @@ type chunkRun struct {
 	ingestAt  time.Time
 	bronze    []catalog.FileEntry // every file of the chunk
 	quarantin []catalog.FileEntry // files whose rejects this chunk writes
+	tap       Tap                 // nil when none
 }
 
 // ingestChunk writes the data files of chunk, then commits quarantine rows
@@ -73,6 +74,18 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	if c.dec, err = newDecoder(feed, decodeOptions(o)); err != nil {
 		return err
 	}
+	if o.Tap != nil {
+		if c.tap, err = o.Tap(ctx, feed, bronzeTbl); err != nil {
+			log.Warn("no silver tap for this chunk", "error", err.Error())
+			c.tap = nil
+		}
+	}
+	committed := false
+	defer func() {
+		if c.tap != nil && !committed {
+			c.tap.Abort()
+		}
+	}()
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -102,19 +115,34 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 		return err
 	}
 	if len(qFiles) > 0 {
-		if err := commitFiles(ctx, cat, schema.Quarantine, qFiles, c.quarantin, o.RunID); err != nil {
+		if _, err := commitFiles(ctx, cat, schema.Quarantine, qFiles, c.quarantin, o.RunID); err != nil {
 			catalog.RemoveFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
 			return err
 		}
 		fr.Commits++
 		o.AfterCommit(schema.Quarantine)
 	}
-	if err := commitFiles(ctx, cat, bronzeT, dataFiles, c.bronze, o.RunID); err != nil {
+	after, err := commitFiles(ctx, cat, bronzeT, dataFiles, c.bronze, o.RunID)
+	if err != nil {
 		catalog.RemoveFiles(ctx, bronzeTbl, dataFiles, log)
 		return err
 	}
 	fr.Commits++
 	o.AfterCommit(bronzeT)
+	if c.tap != nil {
+		committed = true
+		if s, ok := ourSnapshot(after, c.bronze, o.RunID); ok {
+			var parent int64
+			if s.ParentSnapshotID != nil {
+				parent = *s.ParentSnapshotID
+			}
+			if err := c.tap.Committed(ctx, s.SnapshotID, parent); err != nil {
+				log.Warn("silver tap did not commit; the silver pass will catch up", "error", err.Error())
+			}
+		} else {
+			c.tap.Abort()
+		}
+	}
 	fr.Files += len(chunk)
 	log.Info("committed chunk", "files", len(chunk), "data_files", len(dataFiles), "quarantine_files", len(qFiles))
 	return nil
@@ -228,7 +256,15 @@ type emitter struct {
 	n    int64 // rejects seen
 }
 
-func (e *emitter) Batch(rec arrow.RecordBatch) error { return send(e.ctx, e.c.rows, rec) }
+func (e *emitter) Batch(rec arrow.RecordBatch) error {
+	if e.c.tap != nil {
+		if err := e.c.tap.Batch(e.ctx, rec); err != nil {
+			e.c.tap.Abort()
+			e.c.tap = nil
+		}
+	}
+	return send(e.ctx, e.c.rows, rec)
+}
 
 func (e *emitter) Reject(r decode.Reject) error {
 	e.n++
@@ -265,14 +301,29 @@ func send(ctx context.Context, ch chan<- arrow.RecordBatch, rec arrow.RecordBatc
 	}
 }
 
+// ourSnapshot returns tbl's current snapshot if it is the commit of this
+// chunk (same run, same file ledger): only then may a tap label its work
+// with it.
+func ourSnapshot(tbl *table.Table, entries []catalog.FileEntry, runID string) (*table.Snapshot, bool) {
+	s := tbl.CurrentSnapshot()
+	if s == nil || s.Summary == nil {
+		return nil, false
+	}
+	want, err := catalog.SummaryProps(Job, runID, entries)
+	if err != nil {
+		return nil, false
+	}
+	return s, s.Summary.Properties[catalog.PropRunID] == runID && s.Summary.Properties[catalog.PropFiles] == want[catalog.PropFiles]
+}
+
 // commitFiles commits files to t with entries as the ledger, unless the
 // ledger shows the entries committed already.
-func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []iceberg.DataFile, entries []catalog.FileEntry, runID string) error {
+func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []iceberg.DataFile, entries []catalog.FileEntry, runID string) (*table.Table, error) {
 	props, err := catalog.SummaryProps(Job, runID, entries)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = cat.Commit(ctx, t, func(tbl *table.Table, tx *table.Transaction) error {
+	return cat.Commit(ctx, t, func(tbl *table.Table, tx *table.Transaction) error {
 		ledger, err := catalog.Ledger(tbl)
 		if err != nil {
 			return err
@@ -284,7 +335,6 @@ func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []icebe
 		// all quarantined), so they are not read again.
 		return catalog.AddFiles(ctx, tx, files, props)
 	})
-	return err
 }
 
 // checkLedger decides whether entries may be committed: not if another run

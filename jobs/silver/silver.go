@@ -142,6 +142,29 @@ func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
 	return rep, first
 }
 
+// Merge adds the taps' reports to rep, feed by feed.
+func Merge(rep Report, taps map[string]*FeedReport) Report {
+	for i := range rep.Feeds {
+		t, ok := taps[rep.Feeds[i].Feed]
+		if !ok {
+			continue
+		}
+		f := &rep.Feeds[i]
+		f.RowsIn += t.RowsIn
+		f.Commits += t.Commits
+		f.Passes += t.Passes
+		for _, m := range [][2]map[string]int64{{f.Valid, t.Valid}, {f.Rejected, t.Rejected}, {f.Duplicates, t.Duplicates}} {
+			for k, v := range m[1] {
+				m[0][k] += v
+			}
+		}
+		if t.Started.Before(f.Started) {
+			f.Started = t.Started
+		}
+	}
+	return rep
+}
+
 type job struct {
 	cat    Catalog
 	o      Options

@@ -293,3 +293,70 @@ func TestRebuild(t *testing.T) {
 		}
 	}
 }
+
+// TestTapsDeriveSilverDuringIngest runs bronze with silver taps, as
+// `adlake ingest` does: silver must equal the generator's counts, and the
+// catch-up Run must find nothing left to read.
+func TestTapsDeriveSilverDuringIngest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m, err := gen.Run(ctx, f.Store, gen.Options{Seed: 17, Days: 1, ImpressionsPerDay: 4000, Defects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := silver.LoadReference(ctx, f.Store, f.Cat, nil, "tap", nil); err != nil {
+		t.Fatal(err)
+	}
+	o := silver.Options{RunID: "tap", PseudonymKey: "test-key"}
+	tapper, err := silver.NewTapper(ctx, f.Cat, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taps := 0
+	_, err = bronze.Run(ctx, f.Store, f.Cat, bronze.Options{RunID: "tap", MaxFilesPerCommit: 9,
+		Tap: func(ctx context.Context, feed string, tbl *table.Table) (bronze.Tap, error) {
+			tp, err := tapper.Open(ctx, feed, tbl)
+			if tp == nil {
+				return nil, err
+			}
+			taps++
+			return tp, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taps < 6 {
+		t.Fatalf("only %d chunks were tapped", taps)
+	}
+	rep, err := silver.Run(ctx, f.Cat, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range rep.Feeds {
+		if fr.RowsIn != 0 {
+			t.Errorf("catch-up run re-read %d bronze rows of %s: a tap did not commit", fr.RowsIn, fr.Feed)
+		}
+	}
+	imp, cc, bids := m.Feeds["impressions"], m.Feeds["clicks_conversions"], m.Feeds["bid_requests"]
+	for _, c := range []struct {
+		tb   schema.Table
+		want int64
+	}{
+		{schema.SilverImpressions, imp.Valid}, {schema.SilverClicks, cc.Kinds["click"]},
+		{schema.SilverConversions, cc.Kinds["conversion"]}, {schema.SilverBidRequests, bids.Valid},
+	} {
+		if got := count(t, f, c.tb); got != c.want {
+			t.Errorf("%s = %d, want %d", c.tb, got, c.want)
+		}
+	}
+	rejects := silverRejects(t, f.Cat)
+	if got, want := rejects[[2]string{"impressions", "missing_required"}]+rejects[[2]string{"impressions", "too_late"}], imp.MissingRequired+imp.TooLate; got != want {
+		t.Errorf("impressions rejects = %d, want %d", got, want)
+	}
+	merged := silver.Merge(rep, tapper.Reports())
+	for _, fr := range merged.Feeds {
+		if want := m.Feeds[fr.Feed].BronzeRows; fr.RowsIn != want {
+			t.Errorf("%s: taps read %d bronze rows, want %d", fr.Feed, fr.RowsIn, want)
+		}
+	}
+}
