@@ -88,7 +88,7 @@ func Default(dir string) Config {
 		Ingest:         Ingest{MaxFilesPerCommit: 500, MaxBytesPerCommit: 1 << 30, BatchRows: 8192},
 		Silver:         Silver{Enabled: true, MaxRowsPerPass: 2_000_000},
 		Log:            Log{Format: "json", Level: "info"},
-		MemoryLimitMiB: 1024,
+		MemoryLimitMiB: 512,
 	}
 }
 
