@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,53 @@ func TestConfigFile(t *testing.T) {
 	code, _, errs = runCLI(t, dir, nil, "config", "--config", "missing.yaml")
 	if code != exitUsage || !strings.Contains(errs, "missing.yaml") {
 		t.Fatalf("missing file: exit %d: %s", code, errs)
+	}
+}
+
+func TestStatusShowsSilverLag(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"ADLAKE_LOG_LEVEL": "warn"}
+	if code, _, errs := runCLI(t, dir, env, "gen", "--impressions-per-day", "2000", "--defects", "--manifest", "m.json"); code != exitOK {
+		t.Fatalf("gen: %d %s", code, errs)
+	}
+	var m struct {
+		Feeds map[string]struct{ Valid int64 } `json:"feeds"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "m.json"))
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	status := func() map[string][2]int64 {
+		code, out, errs := runCLI(t, dir, env, "status", "--json")
+		if code != exitOK {
+			t.Fatalf("status: %d %s", code, errs)
+		}
+		var s struct {
+			Feeds []struct {
+				Feed   string `json:"feed"`
+				Rows   int64  `json:"silver_rows"`
+				Behind int64  `json:"silver_behind_snapshots"`
+			} `json:"feeds"`
+		}
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("status output: %v\n%s", err, out)
+		}
+		got := map[string][2]int64{}
+		for _, f := range s.Feeds {
+			got[f.Feed] = [2]int64{f.Rows, f.Behind}
+		}
+		return got
+	}
+	if code, _, errs := runCLI(t, dir, env, "ingest", "--silver=false"); code != exitPartial {
+		t.Fatalf("bronze-only ingest: exit %d %s", code, errs)
+	}
+	if s := status()["impressions"]; s[0] != 0 || s[1] != 1 {
+		t.Fatalf("after bronze only: impressions silver rows %d, behind %d; want 0, 1", s[0], s[1])
+	}
+	if code, _, errs := runCLI(t, dir, env, "ingest"); code != exitOK {
+		t.Fatalf("ingest: exit %d %s", code, errs)
+	}
+	if s := status()["impressions"]; s[0] != m.Feeds["impressions"].Valid || s[1] != 0 {
+		t.Fatalf("after ingest: impressions silver rows %d, behind %d; want %d, 0", s[0], s[1], m.Feeds["impressions"].Valid)
 	}
 }

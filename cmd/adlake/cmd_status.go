@@ -47,6 +47,10 @@ type feedStatus struct {
 	Snapshots    int    `json:"snapshots"`
 	LastCommit   string `json:"last_commit,omitempty"`
 	LastRunID    string `json:"last_run_id,omitempty"`
+	SilverRows   int64  `json:"silver_rows"`
+	// SilverBehind counts bronze snapshots silver has not consumed yet
+	// (the next ingest derives them).
+	SilverBehind int `json:"silver_behind_snapshots"`
 }
 
 func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
@@ -74,6 +78,9 @@ func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
 			fs.Ignored += n
 		}
 		fs.LandingFiles = fs.Committed + fs.Pending
+		if err := silverStatus(ctx, cat, feed, &fs); err != nil {
+			return err
+		}
 		feeds = append(feeds, fs)
 	}
 	recent, err := runs.Recent(ctx, cat, last)
@@ -88,18 +95,18 @@ func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
 	}
 	fmt.Fprintf(e.out, "landing    %s\nwarehouse  %s\ncatalog    %s (%s)\n\n", store.String(), cat.Warehouse(), catalog.Redact(e.cfg.Catalog), e.cfg.CatalogName)
 	w := tabwriter.NewWriter(e.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "feed\tlanding files\tcommitted\tpending\tignored\tbronze rows\tquarantined\tsnapshots\tlast commit\t")
+	fmt.Fprintln(w, "feed\tlanding files\tcommitted\tpending\tignored\tbronze rows\tsilver rows\tsilver behind\tquarantined\tlast commit\t")
 	for _, f := range feeds {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", f.Feed, f.LandingFiles, f.Committed, f.Pending, f.Ignored,
-			f.BronzeRows, f.Quarantined, f.Snapshots, orDash(f.LastCommit))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", f.Feed, f.LandingFiles, f.Committed, f.Pending, f.Ignored,
+			f.BronzeRows, f.SilverRows, f.SilverBehind, f.Quarantined, orDash(f.LastCommit))
 	}
 	w.Flush()
 	fmt.Fprintln(e.out, "\nrecent runs:")
 	w = tabwriter.NewWriter(e.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "  finished\trun\tfeed\tstatus\tfiles\trows\tquarantined\terror")
+	fmt.Fprintln(w, "  finished\trun\tjob\tfeed\tstatus\tfiles\trows out\trejected\tduplicates\terror")
 	for _, r := range recent {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Finished.Format(time.RFC3339), r.RunID, r.Feed, r.Status,
-			r.Files, r.RowsOut, r.RowsRejected, r.Error)
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Finished.Format(time.RFC3339), r.RunID, r.Job, r.Feed, r.Status,
+			r.Files, r.RowsOut, r.RowsRejected, r.RowsDuplicate, r.Error)
 	}
 	if len(recent) == 0 {
 		fmt.Fprintln(w, "  (none yet)")
@@ -130,6 +137,44 @@ func statusOf(ctx context.Context, cat *catalog.Catalog, feed string) (feedStatu
 		}
 	}
 	return fs, nil
+}
+
+// silverStatus adds the feed's silver row count (from snapshot summaries)
+// and how many bronze snapshots its slowest silver table has not consumed.
+func silverStatus(ctx context.Context, cat *catalog.Catalog, feed string, fs *feedStatus) error {
+	btbl, err := cat.Load(ctx, schema.Bronze[feed])
+	if err != nil {
+		return err
+	}
+	snaps := catalog.Ancestry(btbl)
+	for _, t := range silverTablesOf[feed] {
+		tbl, err := cat.Load(ctx, t)
+		if err != nil {
+			return err
+		}
+		if s := tbl.CurrentSnapshot(); s != nil && s.Summary != nil {
+			n, _ := strconv.ParseInt(s.Summary.Properties["total-records"], 10, 64)
+			fs.SilverRows += n
+		}
+		wm, err := catalog.Watermark(tbl, feed)
+		if err != nil {
+			return err
+		}
+		behind := len(snaps)
+		for i, s := range snaps {
+			if s.SnapshotID == wm {
+				behind = len(snaps) - 1 - i
+			}
+		}
+		fs.SilverBehind = max(fs.SilverBehind, behind)
+	}
+	return nil
+}
+
+var silverTablesOf = map[string][]schema.Table{
+	"impressions":        {schema.SilverImpressions},
+	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
+	"bid_requests":       {schema.SilverBidRequests},
 }
 
 // quarantineByFeed counts ops.quarantine rows per feed.
