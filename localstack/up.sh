@@ -6,6 +6,7 @@
 #
 #   S3         versitygw (posix backend over a folder)  ADLAKE_TEST_S3_ENDPOINT
 #   pyiceberg  a Python venv (another Iceberg reader)   ADLAKE_TEST_PYTHON
+#   Postgres   a private PostgreSQL cluster (catalog)   ADLAKE_TEST_POSTGRES
 #
 # State (data, logs, pids) lives in $ADLAKE_STACK_DIR (default
 # /tmp/adlake-stack); localstack/down.sh stops everything.
@@ -20,6 +21,7 @@ PYICEBERG_VERSION=0.12.0
 CACHE_DIR=${ADLAKE_CACHE_DIR:-$HOME/.cache/adlake}
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 mkdir -p "$STACK_DIR"
+chmod 755 "$STACK_DIR" # the postgres user must reach its data folder inside
 log() { echo "localstack: $*" >&2; }
 
 wait_port() { # host port seconds
@@ -47,6 +49,33 @@ start_s3() {
   log "S3 (versitygw) on 127.0.0.1:$S3_PORT, bucket $S3_BUCKET"
 }
 
+PG_PORT=${ADLAKE_STACK_PG_PORT:-5433}
+
+start_postgres() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then
+    log "PostgreSQL already listening on $PG_PORT"; return
+  fi
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
+    log "installing PostgreSQL from Debian (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  local data="$STACK_DIR/pg/data"
+  mkdir -p "$STACK_DIR/pg"
+  chown postgres "$STACK_DIR/pg"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    su postgres -s /bin/sh -c "$bin/initdb -D '$data' -U postgres --auth=trust -E UTF8" >"$STACK_DIR/pg/initdb.log" 2>&1 \
+      || { log "initdb failed; see $STACK_DIR/pg/initdb.log"; exit 1; }
+  fi
+  su postgres -s /bin/sh -c "$bin/pg_ctl -D '$data' -l '$STACK_DIR/pg/log' -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1' -w start" >&2 \
+    || { log "PostgreSQL did not start; see $STACK_DIR/pg/log"; exit 1; }
+  head -1 "$data/postmaster.pid" >"$STACK_DIR/pg/pid"
+  log "PostgreSQL on 127.0.0.1:$PG_PORT"
+}
+
 setup_python() {
   local venv="$CACHE_DIR/venv-pyiceberg-$PYICEBERG_VERSION"
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import pyiceberg, pyarrow" 2>/dev/null; then
@@ -59,6 +88,7 @@ setup_python() {
 }
 
 start_s3
+start_postgres
 setup_python
 cat <<EOT
 export ADLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
@@ -67,4 +97,5 @@ export AWS_ACCESS_KEY_ID=adlaketest
 export AWS_SECRET_ACCESS_KEY=adlaketestsecret
 export AWS_REGION=us-east-1
 export ADLAKE_TEST_PYTHON=$PYTHON_BIN
+export ADLAKE_TEST_POSTGRES=postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable
 EOT

@@ -360,3 +360,27 @@ func TestTapsDeriveSilverDuringIngest(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestOnPostgresCatalog runs bronze and silver with the catalog in
+// PostgreSQL (as a shared deployment would) and checks the exact counts.
+func TestIngestOnPostgresCatalog(t *testing.T) {
+	url := laketest.PostgresURL(t)
+	if url == "" {
+		t.Skip("no PostgreSQL: run through `make test`, which starts one")
+	}
+	f := fixture{laketest.OpenCatalog(t, t.TempDir(), url)}
+	m, err := gen.Run(context.Background(), f.Store, gen.Options{Seed: 41, Days: 1, ImpressionsPerDay: 2000, Defects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := f.ingest(t, "pg", nil)
+	if n := count(t, f, schema.SilverImpressions); n != m.Feeds["impressions"].Valid {
+		t.Errorf("silver.impressions = %d, want %d", n, m.Feeds["impressions"].Valid)
+	}
+	if n := count(t, f, schema.BronzeBidRequests); n != m.Feeds["bid_requests"].BronzeRows {
+		t.Errorf("bronze.bid_requests = %d, want %d", n, m.Feeds["bid_requests"].BronzeRows)
+	}
+	if got := rep.Feeds[1].Duplicates["order"]; got != m.Feeds["clicks_conversions"].OrderDuplicates {
+		t.Errorf("order duplicates = %d, want %d", got, m.Feeds["clicks_conversions"].OrderDuplicates)
+	}
+}
