@@ -47,6 +47,24 @@ func anyDate(k *keyIndex) *keyIndex {
 	return k
 }
 
+// eachRow calls fn for every row of rec that the pass selects (replay and
+// rebuild narrow it), checking ctx now and then.
+func (p *passRun) eachRow(ctx context.Context, rec arrow.RecordBatch, lin lineageCols, fn func(i int, l lineage) error) error {
+	for i := 0; i < int(rec.NumRows()); i++ {
+		if err := checkCtx(ctx, i); err != nil {
+			return err
+		}
+		l := lin.at(i)
+		if p.skip(l) {
+			continue
+		}
+		if err := fn(i, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // missing names the required fields that are empty.
 func missing(names []string, values ...string) string {
 	var m []string
@@ -83,19 +101,12 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 	price := col[*array.Int64](rec, "win_price_cpm_micros")
 	s := x.p.sinks[schema.SilverImpressions.Name]
 	f := s.b.Fields()
-	for i := 0; i < int(rec.NumRows()); i++ {
-		if err := checkCtx(ctx, i); err != nil {
-			return err
-		}
-		l := lin.at(i)
-		if x.p.skip(l) {
-			continue
-		}
+	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		if m := missing([]string{"impression_id", "ts", "creative_id", "site.domain"}, id.get(i), ts.get(i), creative.get(i), domain.get(i)); m != "" {
 			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		t, reason, detail := eventTime(ts.get(i), l)
 		if reason == "" && !price.IsNull(i) && price.Value(i) < 0 {
@@ -105,17 +116,17 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			if err := x.p.reject(rec, i, l, reason, detail); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		day := arrow.Date32FromTime(t.Time)
 		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			continue
+			return nil
 		}
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
 			x.p.duplicate(l, "id")
-			continue
+			return nil
 		}
 		r := x.p.j.refs
 		currency := strings.ToUpper(cur.get(i))
@@ -152,11 +163,8 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 		optStr(f[17], country(ctry.get(i)))
 		optStr(f[18], region.get(i))
 		setBool(f[19], x.p.j.bots.is(ua.get(i)))
-		if err := x.p.appendLineage(s, l); err != nil {
-			return err
-		}
-	}
-	return nil
+		return x.p.appendLineage(s, l)
+	})
 }
 
 type clicksConversions struct {
@@ -172,20 +180,13 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 		c[name] = textCol(rec, name)
 	}
 	clicks, convs := x.p.sinks[schema.SilverClicks.Name], x.p.sinks[schema.SilverConversions.Name]
-	for i := 0; i < int(rec.NumRows()); i++ {
-		if err := checkCtx(ctx, i); err != nil {
-			return err
-		}
-		l := lin.at(i)
-		if x.p.skip(l) {
-			continue
-		}
+	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		v := func(name string) string { return strings.TrimSpace(c[name].get(i)) }
 		if m := missing([]string{"event_id", "event_type", "event_ts", "campaign_id"}, v("event_id"), v("event_type"), v("event_ts"), v("campaign_id")); m != "" {
 			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		typ := strings.ToLower(v("event_type"))
 		convType := strings.ToLower(v("conversion_type"))
@@ -215,24 +216,24 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 			if err := x.p.reject(rec, i, l, reason, detail); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		day := arrow.Date32FromTime(t.Time)
 		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			continue
+			return nil
 		}
 		if dup, err := x.ids.seen(ctx, day, v("event_id")); err != nil {
 			return err
 		} else if dup {
 			x.p.duplicate(l, "id")
-			continue
+			return nil
 		}
 		if order := v("order_id"); typ == "conversion" && order != "" {
 			if dup, err := x.orders.seen(ctx, day, joinKey(v("campaign_id"), convType, order)); err != nil {
 				return err
 			} else if dup {
 				x.p.duplicate(l, "order")
-				continue
+				return nil
 			}
 		}
 		s := clicks
@@ -262,11 +263,8 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 			optF64(f[13], value*rate, hasValue && ok)
 			optStr(f[14], v("order_id"))
 		}
-		if err := x.p.appendLineage(s, l); err != nil {
-			return err
-		}
-	}
-	return nil
+		return x.p.appendLineage(s, l)
+	})
 }
 
 type bidRequests struct {
@@ -286,14 +284,7 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 	bid := col[*array.Struct](rec, "bid")
 	s := x.p.sinks[schema.SilverBidRequests.Name]
 	f := s.b.Fields()
-	for i := 0; i < int(rec.NumRows()); i++ {
-		if err := checkCtx(ctx, i); err != nil {
-			return err
-		}
-		l := lin.at(i)
-		if x.p.skip(l) {
-			continue
-		}
+	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		if m := missing([]string{"request_id", "exchange"}, id.get(i), exchange.get(i)); m != "" || evt.IsNull(i) {
 			if m == "" {
 				m = "event_time"
@@ -301,24 +292,24 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		ts := evt.Value(i).ToTime(arrow.Microsecond)
 		if reason, ok := checkTime(ts, l.arrival); !ok {
 			if err := x.p.reject(rec, i, l, reason, fmt.Sprintf("event_time %s against arrival hour %s", ts.Format("2006-01-02T15:04:05.000Z"), l.arrival.Format("2006-01-02T15"))); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		day := arrow.Date32FromTime(ts)
 		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			continue
+			return nil
 		}
 		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
 			return err
 		} else if dup {
 			x.p.duplicate(l, "id")
-			continue
+			return nil
 		}
 		d := deviceOf(dev, i)
 		setTime(f[0], f[1], ts)
@@ -343,11 +334,8 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 		optStr(f[18], b.creative)
 		optStr(f[19], b.deal)
 		optStr(f[20], writer.get(i))
-		if err := x.p.appendLineage(s, l); err != nil {
-			return err
-		}
-	}
-	return nil
+		return x.p.appendLineage(s, l)
+	})
 }
 
 type deviceInfo struct{ typ, ua, country string }
