@@ -47,8 +47,11 @@ func commands() []command {
 const overview = `adlake - the AdvertiseX lakehouse ETL
 
 Landing files (impressions JSON, clicks/conversions CSV, bid requests Avro)
-become Apache Iceberg tables: bronze (as received), with every record that
-cannot be parsed in ops.quarantine, and a ledger of runs in ops.runs.
+become Apache Iceberg tables: bronze (as received), silver (validated,
+standardized, enriched, deduplicated events), ref (the reference
+snapshots), every record that cannot be parsed or breaks a rule in
+ops.quarantine, and a ledger of runs in ops.runs. Exactly once: re-running
+after any failure, even kill -9, never duplicates or drops a row.
 
 Usage:
   adlake <command> [flags]
@@ -66,6 +69,8 @@ Examples:
   adlake ingest                      # one micro-batch, all feeds
   adlake ingest --feed impressions   # one feed
   adlake status
+  ADLAKE_SILVER_EXTRA_CONVERSION_TYPES=refund adlake replay --reason invalid_value
+  adlake compact --from 2026-11-24 --to 2026-11-25
   ADLAKE_LANDING=s3://advertisex-landing/ ADLAKE_S3_ENDPOINT=http://127.0.0.1:7070 adlake ingest
 
 Exit codes:
@@ -76,7 +81,7 @@ Exit codes:
   4   another run committed some of the same files; re-running is safe
   130 interrupted; re-running is safe
 
-Runbooks: docs/operations.md
+Runbooks: docs/operations.md   Silver rules: docs/silver.md
 `
 
 func usage(w io.Writer) {
