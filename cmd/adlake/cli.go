@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), statusCommand(), configCommand(), versionCommand()}
+	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), statusCommand(), configCommand(), versionCommand()}
 }
 
 const overview = `adlake - the AdvertiseX lakehouse ETL

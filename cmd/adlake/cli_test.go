@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/advertisex/adlake/schema"
 )
 
 func runCLI(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
@@ -51,6 +54,8 @@ func TestCLIExitCodesAndHelp(t *testing.T) {
 		{name: "replay of an unknown feed", args: []string{"replay", "--feed", "videos"}, code: exitUsage, inErr: "videos"},
 		{name: "replay of an empty lake", args: []string{"replay"}, code: exitOK, inOut: "0 open quarantine rows"},
 		{name: "compact of an empty lake", args: []string{"compact", "--from", "2026-11-25"}, code: exitOK, inOut: "silver.impressions"},
+		{name: "sweep of an empty lake", args: []string{"sweep", "--dry-run"}, code: exitOK, inOut: fmt.Sprintf("swept %d tables", len(schema.All()))},
+		{name: "sweep too young", args: []string{"sweep", "--older-than", "5m"}, code: exitUsage, inErr: "at least 1h"},
 		{name: "bad memory limit", args: []string{"status", "--memory-limit-mib", "1"}, code: exitUsage, inErr: "memory_limit_mib"},
 	}
 	for _, c := range cases {
