@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/runs"
 	"github.com/advertisex/adlake/schema"
 	"github.com/apache/iceberg-go/table"
@@ -97,6 +99,11 @@ func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error
 	if err != nil {
 		return err
 	}
+	unlock, err := lockFeeds(ctx, cat, o.Feeds)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	o.Logger = e.log
 	o.MaxFilesPerCommit, o.MaxBytesPerCommit, o.BatchRows = e.cfg.Ingest.MaxFilesPerCommit, e.cfg.Ingest.MaxBytesPerCommit, e.cfg.Ingest.BatchRows
 	o.Progress = func(p bronze.Progress) { e.term.progress(p.Feed, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal) }
@@ -163,6 +170,36 @@ func killSwitch(spec string) func(schema.Table) {
 			select {} // the signal is on its way
 		}
 	}
+}
+
+// lockFeeds takes the lakehouse-wide lock of every feed (all when none
+// are named), in a fixed order; a feed already locked by another process is
+// ErrConcurrentRun (exit 4).
+func lockFeeds(ctx context.Context, cat *catalog.Catalog, feeds []string) (func(), error) {
+	if len(feeds) == 0 {
+		feeds = bronze.DefaultFeeds
+	}
+	sorted := append([]string(nil), feeds...)
+	sort.Strings(sorted)
+	var unlocks []func()
+	release := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, f := range sorted {
+		u, err := cat.Lock(ctx, "feed:"+f)
+		if errors.Is(err, catalog.ErrLocked) {
+			release()
+			return nil, fmt.Errorf("%w: feed %s is being processed by another adlake run", bronze.ErrConcurrentRun, f)
+		}
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return release, nil
 }
 
 // silverOptions are the silver job's options from the configuration.

@@ -59,6 +59,11 @@ same feed runs (use the same lock as the ingest schedule).
 				if err != nil {
 					return err
 				}
+				unlock, err := lockFeeds(ctx, cat, feeds)
+				if err != nil {
+					return err
+				}
+				defer unlock()
 				runID := newRunID("rebuild")
 				rep, err := silver.Rebuild(ctx, cat, silver.Options{
 					Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,

@@ -46,6 +46,11 @@ ops.replays, and replayed rows are not selected again.
 				if err != nil {
 					return err
 				}
+				unlock, err := lockFeeds(ctx, cat, feeds)
+				if err != nil {
+					return err
+				}
+				defer unlock()
 				rep, err := silver.Replay(ctx, cat, silver.Options{
 					Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,
 					ExtraConversionTypes: e.cfg.Silver.ConversionTypes(), BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log,

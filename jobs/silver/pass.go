@@ -193,18 +193,21 @@ func (p *passRun) removeAll(ctx context.Context, tbl *table.Table) {
 // commit commits quarantine first, then each silver table, every commit
 // recording the new watermark and re-checking the old one.
 func (p *passRun) commit(ctx context.Context, tbl *table.Table, from, to int64) error {
-	for _, s := range p.allSinks() {
+	sinks := p.allSinks()
+	for i, s := range sinks {
 		if !s.on {
 			catalog.RemoveFiles(ctx, tbl, s.files, p.j.o.Logger)
 			continue
 		}
 		props := iceberg.Properties{catalog.PropJob: Job, catalog.PropRunID: p.j.o.RunID, catalog.WatermarkKey(p.feed): fmt.Sprint(to)}
+		already := false
 		_, err := p.j.cat.Commit(ctx, s.t, func(cur *table.Table, tx *table.Transaction) error {
 			wm, err := catalog.Watermark(cur, p.feed)
 			switch {
 			case err != nil:
 				return err
 			case wm == to:
+				already = true
 				return catalog.ErrAlreadyCommitted
 			case wm != from:
 				return fmt.Errorf("%w: %s moved from bronze snapshot %d to %d meanwhile", ErrConcurrentRun, s.t, from, wm)
@@ -212,8 +215,17 @@ func (p *passRun) commit(ctx context.Context, tbl *table.Table, from, to int64) 
 			return catalog.AddFiles(ctx, tx, s.files, props)
 		})
 		if err != nil {
-			p.removeAll(ctx, tbl)
+			// Only the files of this and later sinks are uncommitted; the
+			// earlier sinks' files are part of their tables now.
+			for _, rest := range sinks[i:] {
+				catalog.RemoveFiles(ctx, tbl, rest.files, p.j.o.Logger)
+			}
 			return err
+		}
+		if already {
+			// Another attempt or run committed this pass: our copy is spare.
+			catalog.RemoveFiles(ctx, tbl, s.files, p.j.o.Logger)
+			continue
 		}
 		p.fr.Commits++
 		p.j.o.AfterCommit(s.t)

@@ -66,15 +66,34 @@ var DefaultTableProperties = map[string]string{
 
 // Catalog is an open catalog. It is safe for concurrent use.
 type Catalog struct {
-	cat       *sqlcat.Catalog
-	db        *sql.DB
-	warehouse string // URL form: file:///abs or s3://bucket/prefix
-	log       *slog.Logger
-	props     map[string]string
+	cat        *sqlcat.Catalog
+	db         *sql.DB
+	warehouse  string // URL form: file:///abs or s3://bucket/prefix
+	log        *slog.Logger
+	props      map[string]string
+	pg         bool   // the catalog is PostgreSQL
+	sqlitePath string // else: the SQLite file
 }
 
-// Open connects to the catalog, creating its SQL tables when missing.
+// Open connects to the catalog, creating its SQL tables when missing. Two
+// processes opening a new SQLite catalog at the same moment contend for
+// the switch to WAL mode, which SQLite reports as SQLITE_BUSY without
+// waiting; Open retries that for a few seconds.
 func Open(ctx context.Context, o Options) (*Catalog, error) {
+	for attempt := 1; ; attempt++ {
+		c, err := open(ctx, o)
+		if err == nil || attempt == 20 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return c, err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func open(ctx context.Context, o Options) (*Catalog, error) {
 	if o.Name == "" {
 		o.Name = DefaultName
 	}
@@ -122,7 +141,8 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	for k, v := range o.TableProperties {
 		tp[k] = v
 	}
-	return &Catalog{cat: cat, db: db, warehouse: warehouse, log: o.Logger, props: tp}, nil
+	return &Catalog{cat: cat, db: db, warehouse: warehouse, log: o.Logger, props: tp,
+		pg: dialect == sqlcat.Postgres, sqlitePath: strings.TrimPrefix(o.URI, "sqlite:")}, nil
 }
 
 func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
@@ -139,7 +159,10 @@ func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, "", fmt.Errorf("catalog: %w", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	// BEGIN IMMEDIATE: a transaction takes the write lock up front, so a
+	// concurrent process waits (busy_timeout) instead of failing with
+	// SQLITE_BUSY when a read transaction would have to upgrade.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	return db, sqlcat.SQLite, err
 }
 
@@ -191,7 +214,10 @@ func (c *Catalog) Ensure(ctx context.Context, tables ...schema.Table) error {
 		if err := c.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, icecat.ErrNamespaceAlreadyExists) {
 			return fmt.Errorf("create namespace %s: %w", t.Namespace, err)
 		}
-		if _, err := c.cat.LoadTable(ctx, t.Ident()); err == nil {
+		if tbl, err := c.cat.LoadTable(ctx, t.Ident()); err == nil {
+			if err := c.enforce(ctx, t, tbl); err != nil {
+				return err
+			}
 			continue
 		} else if !errors.Is(err, icecat.ErrNoSuchTable) {
 			return fmt.Errorf("load %s: %w", t, err)
@@ -217,6 +243,21 @@ func (c *Catalog) Ensure(ctx context.Context, tables ...schema.Table) error {
 			c.log.Info("created table", "table", t.String())
 		}
 	}
+	return nil
+}
+
+// enforce sets, on an existing table, the properties exactly-once relies on.
+func (c *Catalog) enforce(ctx context.Context, t schema.Table, tbl *table.Table) error {
+	if tbl.Properties()[table.CommitNumRetriesKey] == "0" {
+		return nil
+	}
+	_, err := c.Commit(ctx, t, func(_ *table.Table, tx *table.Transaction) error {
+		return tx.SetProperties(iceberg.Properties{table.CommitNumRetriesKey: "0"})
+	})
+	if err != nil {
+		return fmt.Errorf("%s: set %s: %w", t, table.CommitNumRetriesKey, err)
+	}
+	c.log.Info("disabled iceberg-go's internal commit retry", "table", t.String())
 	return nil
 }
 

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -70,6 +71,42 @@ func TestConcurrentCommits(t *testing.T) {
 			if len(got) != writers || len(seen) != writers {
 				t.Fatalf("%d rows, %d distinct writers; want %d each: %v", len(got), len(seen), writers, seen)
 			}
+		})
+	}
+}
+
+func TestLockExcludesASecondHolder(t *testing.T) {
+	for name, opts := range catalogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			a, err := catalog.Open(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			b, err := catalog.Open(ctx, opts) // another process, as far as locks go
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			unlock, err := a.Lock(ctx, "feed:impressions")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Lock(ctx, "feed:impressions"); !errors.Is(err, catalog.ErrLocked) {
+				t.Fatalf("second holder: err = %v, want ErrLocked", err)
+			}
+			other, err := b.Lock(ctx, "feed:bid_requests")
+			if err != nil {
+				t.Fatalf("another feed's lock: %v", err)
+			}
+			other()
+			unlock()
+			again, err := b.Lock(ctx, "feed:impressions")
+			if err != nil {
+				t.Fatalf("after release: %v", err)
+			}
+			again()
 		})
 	}
 }
