@@ -8,6 +8,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/schema"
 )
 
 // dateRange parses --from and --to (default --from) as UTC dates.
@@ -51,7 +52,7 @@ same feed runs (use the same lock as the ingest schedule).
 					return err
 				}
 				for _, f := range feeds {
-					if !silverFeeds[f] {
+					if _, ok := schema.Bronze[f]; !ok {
 						return usageError{fmt.Errorf("unknown feed %q", f)}
 					}
 				}
@@ -65,10 +66,7 @@ same feed runs (use the same lock as the ingest schedule).
 				}
 				defer unlock()
 				runID := newRunID("rebuild")
-				rep, err := silver.Rebuild(ctx, cat, silver.Options{
-					Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,
-					ExtraConversionTypes: e.cfg.Silver.ConversionTypes(), BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log,
-				}, d1, d2)
+				rep, err := silver.Rebuild(ctx, cat, silverOptions(e, feeds, runID, nil), d1, d2)
 				recs := silverRecords(rep)
 				for i := range recs {
 					recs[i].Job = "rebuild"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/schema"
 )
 
 func replayCommand() command {
@@ -34,7 +35,7 @@ ops.replays, and replayed rows are not selected again.
 			return func(ctx context.Context, e *env) error {
 				feeds := bronze.DefaultFeeds
 				if feed != "" {
-					if _, ok := silverFeeds[feed]; !ok {
+					if _, ok := schema.Bronze[feed]; !ok {
 						return usageError{fmt.Errorf("unknown feed %q", feed)}
 					}
 					feeds = []string{feed}
@@ -51,10 +52,7 @@ ops.replays, and replayed rows are not selected again.
 					return err
 				}
 				defer unlock()
-				rep, err := silver.Replay(ctx, cat, silver.Options{
-					Feeds: feeds, RunID: runID, PseudonymKey: e.cfg.Silver.PseudonymKey,
-					ExtraConversionTypes: e.cfg.Silver.ConversionTypes(), BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log,
-				}, silver.ReplayFilter{Feed: feed, Reason: reason})
+				rep, err := silver.Replay(ctx, cat, silverOptions(e, feeds, runID, nil), silver.ReplayFilter{Feed: feed, Reason: reason})
 				if err != nil {
 					return err
 				}
@@ -73,5 +71,3 @@ ops.replays, and replayed rows are not selected again.
 		},
 	}
 }
-
-var silverFeeds = map[string]bool{"impressions": true, "clicks_conversions": true, "bid_requests": true}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/runs"
 	"github.com/advertisex/adlake/schema"
@@ -147,7 +148,7 @@ func silverStatus(ctx context.Context, cat *catalog.Catalog, feed string, fs *fe
 		return err
 	}
 	snaps := catalog.Ancestry(btbl)
-	for _, t := range silverTablesOf[feed] {
+	for _, t := range silver.Targets(feed) {
 		tbl, err := cat.Load(ctx, t)
 		if err != nil {
 			return err
@@ -169,12 +170,6 @@ func silverStatus(ctx context.Context, cat *catalog.Catalog, feed string, fs *fe
 		fs.SilverBehind = max(fs.SilverBehind, behind)
 	}
 	return nil
-}
-
-var silverTablesOf = map[string][]schema.Table{
-	"impressions":        {schema.SilverImpressions},
-	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
-	"bid_requests":       {schema.SilverBidRequests},
 }
 
 // quarantineByFeed counts ops.quarantine rows per feed.

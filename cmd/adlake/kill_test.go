@@ -17,6 +17,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
+	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/lake/objstore"
@@ -200,7 +201,7 @@ func pendingWork(t *testing.T, dir string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tb := range append(silverTables[feed], schema.Quarantine) {
+		for _, tb := range append(silver.Targets(feed), schema.Quarantine) {
 			tbl, err := cat.Load(ctx, tb)
 			if err != nil {
 				t.Fatal(err)
@@ -215,12 +216,6 @@ func pendingWork(t *testing.T, dir string) int {
 		}
 	}
 	return n
-}
-
-var silverTables = map[string][]schema.Table{
-	"impressions":        {schema.SilverImpressions},
-	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
-	"bid_requests":       {schema.SilverBidRequests},
 }
 
 // scanKeys counts rows and distinct (a, b) pairs of a table.

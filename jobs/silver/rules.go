@@ -42,6 +42,23 @@ func newTransformer(p *passRun) (transformer, error) {
 	return nil, fmt.Errorf("no silver rules for feed %s", p.feed)
 }
 
+// admit tells whether a valid row dated day with key goes on to silver:
+// not when a rebuild excludes the day (skipped without a trace), nor when
+// the key was seen (counted as a duplicate of kind).
+func (p *passRun) admit(ctx context.Context, k *keyIndex, day arrow.Date32, key string, l lineage, kind string) (bool, error) {
+	if p.keepDay != nil && !p.keepDay(day) {
+		return false, nil
+	}
+	dup, err := k.seen(ctx, day, key)
+	if err != nil || dup {
+		if dup {
+			p.duplicate(l, kind)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
 func anyDate(k *keyIndex) *keyIndex {
 	k.anyDate = true
 	return k
@@ -103,30 +120,18 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 	f := s.b.Fields()
 	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		if m := missing([]string{"impression_id", "ts", "creative_id", "site.domain"}, id.get(i), ts.get(i), creative.get(i), domain.get(i)); m != "" {
-			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m)
 		}
 		t, reason, detail := eventTime(ts.get(i), l)
 		if reason == "" && !price.IsNull(i) && price.Value(i) < 0 {
 			reason, detail = ReasonInvalidValue, fmt.Sprintf("negative win_price_cpm_micros %d", price.Value(i))
 		}
 		if reason != "" {
-			if err := x.p.reject(rec, i, l, reason, detail); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, reason, detail)
 		}
 		day := arrow.Date32FromTime(t.Time)
-		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			return nil
-		}
-		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
+		if ok, err := x.p.admit(ctx, x.ids, day, id.get(i), l, "id"); !ok || err != nil {
 			return err
-		} else if dup {
-			x.p.duplicate(l, "id")
-			return nil
 		}
 		r := x.p.j.refs
 		currency := strings.ToUpper(cur.get(i))
@@ -183,10 +188,7 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		v := func(name string) string { return strings.TrimSpace(c[name].get(i)) }
 		if m := missing([]string{"event_id", "event_type", "event_ts", "campaign_id"}, v("event_id"), v("event_type"), v("event_ts"), v("campaign_id")); m != "" {
-			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m)
 		}
 		typ := strings.ToLower(v("event_type"))
 		convType := strings.ToLower(v("conversion_type"))
@@ -213,27 +215,15 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 			}
 		}
 		if reason != "" {
-			if err := x.p.reject(rec, i, l, reason, detail); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, reason, detail)
 		}
 		day := arrow.Date32FromTime(t.Time)
-		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			return nil
-		}
-		if dup, err := x.ids.seen(ctx, day, v("event_id")); err != nil {
+		if ok, err := x.p.admit(ctx, x.ids, day, v("event_id"), l, "id"); !ok || err != nil {
 			return err
-		} else if dup {
-			x.p.duplicate(l, "id")
-			return nil
 		}
 		if order := v("order_id"); typ == "conversion" && order != "" {
-			if dup, err := x.orders.seen(ctx, day, joinKey(v("campaign_id"), convType, order)); err != nil {
+			if ok, err := x.p.admit(ctx, x.orders, day, joinKey(v("campaign_id"), convType, order), l, "order"); !ok || err != nil {
 				return err
-			} else if dup {
-				x.p.duplicate(l, "order")
-				return nil
 			}
 		}
 		s := clicks
@@ -289,27 +279,15 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 			if m == "" {
 				m = "event_time"
 			}
-			if err := x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m)
 		}
 		ts := evt.Value(i).ToTime(arrow.Microsecond)
 		if reason, ok := checkTime(ts, l.arrival); !ok {
-			if err := x.p.reject(rec, i, l, reason, fmt.Sprintf("event_time %s against arrival hour %s", ts.Format("2006-01-02T15:04:05.000Z"), l.arrival.Format("2006-01-02T15"))); err != nil {
-				return err
-			}
-			return nil
+			return x.p.reject(rec, i, l, reason, fmt.Sprintf("event_time %s against arrival hour %s", ts.Format("2006-01-02T15:04:05.000Z"), l.arrival.Format("2006-01-02T15")))
 		}
 		day := arrow.Date32FromTime(ts)
-		if x.p.keepDay != nil && !x.p.keepDay(day) {
-			return nil
-		}
-		if dup, err := x.ids.seen(ctx, day, id.get(i)); err != nil {
+		if ok, err := x.p.admit(ctx, x.ids, day, id.get(i), l, "id"); !ok || err != nil {
 			return err
-		} else if dup {
-			x.p.duplicate(l, "id")
-			return nil
 		}
 		d := deviceOf(dev, i)
 		setTime(f[0], f[1], ts)

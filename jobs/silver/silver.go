@@ -117,6 +117,9 @@ var targets = map[string][]schema.Table{
 	"bid_requests":       {schema.SilverBidRequests},
 }
 
+// Targets returns the silver tables derived from feed.
+func Targets(feed string) []schema.Table { return slices.Clone(targets[feed]) }
+
 // Run derives silver from every bronze snapshot not consumed yet.
 func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
 	rep := Report{RunID: o.RunID}
