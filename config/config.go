@@ -27,14 +27,17 @@ import (
 // Config is every setting. With no file, no environment and no flags,
 // everything lives under ./lakehouse/ and no service is needed.
 type Config struct {
-	Landing     string `yaml:"landing" flag:"landing" env:"ADLAKE_LANDING" help:"landing zone root: a folder or s3://bucket/prefix"`
-	Warehouse   string `yaml:"warehouse" flag:"warehouse" env:"ADLAKE_WAREHOUSE" help:"Iceberg warehouse root: a folder or s3://bucket/prefix"`
-	Catalog     string `yaml:"catalog" flag:"catalog" env:"ADLAKE_CATALOG" help:"Iceberg SQL catalog: a SQLite file path, or postgres://user:pass@host:5432/db"`
-	CatalogName string `yaml:"catalog_name" flag:"catalog-name" env:"ADLAKE_CATALOG_NAME" help:"catalog name (Trino's and pyiceberg's catalog-name must match)"`
-	S3          S3     `yaml:"s3"`
-	Ingest      Ingest `yaml:"ingest"`
-	Silver      Silver `yaml:"silver"`
-	Log         Log    `yaml:"log"`
+	Landing     string  `yaml:"landing" flag:"landing" env:"ADLAKE_LANDING" help:"landing zone root: a folder or s3://bucket/prefix"`
+	Warehouse   string  `yaml:"warehouse" flag:"warehouse" env:"ADLAKE_WAREHOUSE" help:"Iceberg warehouse root: a folder or s3://bucket/prefix"`
+	Catalog     string  `yaml:"catalog" flag:"catalog" env:"ADLAKE_CATALOG" help:"Iceberg SQL catalog: a SQLite file path, or postgres://user:pass@host:5432/db"`
+	CatalogName string  `yaml:"catalog_name" flag:"catalog-name" env:"ADLAKE_CATALOG_NAME" help:"catalog name (Trino's and pyiceberg's catalog-name must match)"`
+	S3          S3      `yaml:"s3"`
+	Ingest      Ingest  `yaml:"ingest"`
+	Silver      Silver  `yaml:"silver"`
+	Gold        Gold    `yaml:"gold"`
+	Quality     Quality `yaml:"quality"`
+	Alerts      Alerts  `yaml:"alerts"`
+	Log         Log     `yaml:"log"`
 	// MemoryLimitMiB is the Go runtime's soft memory limit; the garbage
 	// collector works harder as the heap nears it.
 	MemoryLimitMiB int64 `yaml:"memory_limit_mib" flag:"memory-limit-mib" env:"ADLAKE_MEMORY_LIMIT_MIB" help:"soft memory limit of the process in MiB (GOMEMLIMIT, if set, wins)"`
@@ -75,6 +78,67 @@ func (s Silver) ConversionTypes() []string {
 	return out
 }
 
+// Gold tunes silver -> gold (docs/gold.md).
+type Gold struct {
+	ClickWindowHours  int    `yaml:"click_window_hours" flag:"click-window-hours" env:"ADLAKE_GOLD_CLICK_WINDOW_HOURS" help:"a click is matched to the latest impression at most this many hours before it"`
+	ClickLookbackDays int    `yaml:"click_lookback_days" flag:"click-lookback-days" env:"ADLAKE_GOLD_CLICK_LOOKBACK_DAYS" help:"a conversion is credited to the latest click at most this many days before it"`
+	ViewLookbackHours int    `yaml:"view_lookback_hours" flag:"view-lookback-hours" env:"ADLAKE_GOLD_VIEW_LOOKBACK_HOURS" help:"else to the latest impression at most this many hours before it"`
+	MemoryBudgetMiB   int64  `yaml:"memory_budget_mib" flag:"gold-memory-budget-mib" env:"ADLAKE_GOLD_MEMORY_BUDGET_MIB" help:"rows the attribution sort holds in memory before spilling sorted runs to disk, in MiB"`
+	SpillDir          string `yaml:"spill_dir" flag:"spill-dir" env:"ADLAKE_GOLD_SPILL_DIR" help:"folder for spill files (default: the system temp folder)"`
+}
+
+// Threshold is one data-quality check's limits: the check warns when its
+// observation reaches Warn and fails when it reaches Fail; 0 switches a
+// level off. Severity caps what the check may raise.
+type Threshold struct {
+	Warn     float64 `yaml:"warn" flag:"warn" env:"WARN" help:"warn at"`
+	Fail     float64 `yaml:"fail" flag:"fail" env:"FAIL" help:"fail at"`
+	Severity string  `yaml:"severity" flag:"severity" env:"SEVERITY" help:"the most it raises: warn or fail"`
+}
+
+// RowCount configures the row-count check: hourly counts against the same
+// hour of the week in earlier weeks (median and MAD).
+type RowCount struct {
+	Weeks      int     `yaml:"weeks" flag:"weeks" env:"WEEKS" help:"weeks of history compared"`
+	MinHistory int     `yaml:"min_history" flag:"min-history" env:"MIN_HISTORY" help:"weeks of history needed before it judges"`
+	MinMedian  float64 `yaml:"min_median" flag:"min-median" env:"MIN_MEDIAN" help:"hours whose historical median is below this are not judged"`
+	Warn       float64 `yaml:"warn" flag:"warn" env:"WARN" help:"warn beyond this many robust deviations"`
+	Fail       float64 `yaml:"fail" flag:"fail" env:"FAIL" help:"fail beyond this many robust deviations"`
+	SettleMin  int     `yaml:"settle_minutes" flag:"settle-minutes" env:"SETTLE_MINUTES" help:"an hour is judged once it ended this long ago"`
+	Severity   string  `yaml:"severity" flag:"severity" env:"SEVERITY" help:"the most it raises: warn or fail"`
+}
+
+// Quality configures the data-quality checks (docs/quality.md).
+type Quality struct {
+	Enabled         bool      `yaml:"enabled" flag:"quality" env:"ADLAKE_QUALITY_ENABLED" help:"run the per-run checks after every ingest and the partition checks in the daily job"`
+	HoldGold        bool      `yaml:"hold_gold" flag:"quality-hold-gold" env:"ADLAKE_QUALITY_HOLD_GOLD" help:"a failed partition check on a date holds back gold for that date"`
+	RowCount        RowCount  `yaml:"row_count" flag:"quality-row-count" env:"ADLAKE_QUALITY_ROW_COUNT" help:"row count per event hour"`
+	FreshEvents     Threshold `yaml:"freshness_event" flag:"quality-freshness-event" env:"ADLAKE_QUALITY_FRESHNESS_EVENT" help:"minutes since the newest event of a feed"`
+	FreshLanding    Threshold `yaml:"freshness_landing" flag:"quality-freshness-landing" env:"ADLAKE_QUALITY_FRESHNESS_LANDING" help:"minutes since the end of the newest landing hour of a feed"`
+	JobNotRun       Threshold `yaml:"job_not_run" flag:"quality-job-not-run" env:"ADLAKE_QUALITY_JOB_NOT_RUN" help:"minutes since the last successful ingest run"`
+	SchemaDrift     Threshold `yaml:"schema_drift" flag:"quality-schema-drift" env:"ADLAKE_QUALITY_SCHEMA_DRIFT" help:"landing files of a run whose fields differ from the contract"`
+	NullRate        Threshold `yaml:"null_rate" flag:"quality-null-rate" env:"ADLAKE_QUALITY_NULL_RATE" help:"share of nulls in a monitored silver column per date"`
+	DuplicateRate   Threshold `yaml:"duplicate_rate" flag:"quality-duplicate-rate" env:"ADLAKE_QUALITY_DUPLICATE_RATE" help:"share of a run's records dropped as duplicates"`
+	RejectRate      Threshold `yaml:"reject_rate" flag:"quality-reject-rate" env:"ADLAKE_QUALITY_REJECT_RATE" help:"share of a run's records quarantined"`
+	UnknownCreative Threshold `yaml:"unknown_creative" flag:"quality-unknown-creative" env:"ADLAKE_QUALITY_UNKNOWN_CREATIVE" help:"share of a date's impressions whose creative is not in ref.creatives"`
+	OrphanClicks    Threshold `yaml:"orphan_clicks" flag:"quality-orphan-clicks" env:"ADLAKE_QUALITY_ORPHAN_CLICKS" help:"share of a date's clicks with no impression of the user and campaign in the 24 h before"`
+	Reconciliation  Threshold `yaml:"reconciliation" flag:"quality-reconciliation" env:"ADLAKE_QUALITY_RECONCILIATION" help:"records of a run not accounted for (landing = bronze + rejected; bronze read = silver + rejected + duplicates)"`
+}
+
+// Alerts configures where warn and fail results are sent (docs/alerts.md).
+// Credentials come from the AWS chain and the environment, never from here.
+type Alerts struct {
+	SNSTopicARN     string `yaml:"sns_topic_arn" flag:"alert-sns-topic-arn" env:"ADLAKE_ALERTS_SNS_TOPIC_ARN" help:"SNS topic to publish alerts to (empty: no SNS)"`
+	SNSEndpoint     string `yaml:"sns_endpoint" flag:"alert-sns-endpoint" env:"ADLAKE_ALERTS_SNS_ENDPOINT" help:"SNS endpoint URL; empty for AWS"`
+	SMTPAddr        string `yaml:"smtp_addr" flag:"alert-smtp-addr" env:"ADLAKE_ALERTS_SMTP_ADDR" help:"SMTP server host:port (empty: no email)"`
+	EmailFrom       string `yaml:"email_from" flag:"alert-email-from" env:"ADLAKE_ALERTS_EMAIL_FROM" help:"sender address of alert emails"`
+	EmailTo         string `yaml:"email_to" flag:"alert-email-to" env:"ADLAKE_ALERTS_EMAIL_TO" help:"comma-separated recipients of alert emails"`
+	SMTPUsername    string `yaml:"smtp_username" flag:"alert-smtp-username" env:"ADLAKE_ALERTS_SMTP_USERNAME" help:"SMTP user (PLAIN auth); empty: no auth"`
+	SMTPPasswordEnv string `yaml:"smtp_password_env" flag:"alert-smtp-password-env" env:"ADLAKE_ALERTS_SMTP_PASSWORD_ENV" help:"name of the environment variable holding the SMTP password"`
+	WebhookURL      string `yaml:"webhook_url" flag:"alert-webhook-url" env:"ADLAKE_ALERTS_WEBHOOK_URL" help:"URL receiving Slack-compatible JSON alerts (empty: no webhook); a secret, prefer the environment"`
+	RunbookBase     string `yaml:"runbook_base" flag:"alert-runbook-base" env:"ADLAKE_ALERTS_RUNBOOK_BASE" help:"base URL or path of the runbooks (docs/runbooks)"`
+}
+
 // Log configures logging (to stderr).
 type Log struct {
 	Format string `yaml:"format" flag:"log-format" env:"ADLAKE_LOG_FORMAT" help:"json or text"`
@@ -87,8 +151,29 @@ func Default(dir string) Config {
 		Landing: dir + "/landing", Warehouse: dir + "/warehouse", Catalog: dir + "/catalog.db", CatalogName: "adlake",
 		Ingest:         Ingest{MaxFilesPerCommit: 500, MaxBytesPerCommit: 1 << 30, BatchRows: 8192},
 		Silver:         Silver{Enabled: true, MaxRowsPerPass: 2_000_000},
+		Gold:           Gold{ClickWindowHours: 24, ClickLookbackDays: 7, ViewLookbackHours: 24, MemoryBudgetMiB: 512},
+		Quality:        defaultQuality(),
+		Alerts:         Alerts{RunbookBase: "https://github.com/advertisex/adlake/blob/main/docs/runbooks/"},
 		Log:            Log{Format: "json", Level: "info"},
 		MemoryLimitMiB: 512,
+	}
+}
+
+func defaultQuality() Quality {
+	fail := func(w, f float64) Threshold { return Threshold{Warn: w, Fail: f, Severity: "fail"} }
+	return Quality{
+		Enabled: true, HoldGold: true,
+		RowCount:        RowCount{Weeks: 4, MinHistory: 3, MinMedian: 20, Warn: 4, Fail: 6, SettleMin: 60, Severity: "fail"},
+		FreshEvents:     fail(90, 240),
+		FreshLanding:    fail(60, 180),
+		JobNotRun:       fail(30, 120),
+		SchemaDrift:     Threshold{Warn: 1, Severity: "warn"},
+		NullRate:        fail(0.3, 0.6),
+		DuplicateRate:   fail(0.05, 0.2),
+		RejectRate:      fail(0.02, 0.1),
+		UnknownCreative: fail(0.005, 0.05),
+		OrphanClicks:    fail(0.01, 0.05),
+		Reconciliation:  fail(1, 1),
 	}
 }
 
@@ -106,22 +191,31 @@ type Setting struct {
 
 // Settings lists every setting of c, in declaration order; setting one
 // writes through to c.
+//
+// A struct field that itself carries flag, env and help tags (such as a
+// [Threshold]) prefixes its fields' tags: flag "quality-reject-rate" and
+// inner flag "warn" make --quality-reject-rate-warn, env
+// ADLAKE_QUALITY_REJECT_RATE + "WARN" makes ADLAKE_QUALITY_REJECT_RATE_WARN,
+// and the help texts are joined.
 func Settings(c *Config) []Setting {
 	var out []Setting
-	var walk func(v reflect.Value, prefix string)
-	walk = func(v reflect.Value, prefix string) {
+	var walk func(v reflect.Value, prefix string, parent Setting)
+	walk = func(v reflect.Value, prefix string, parent Setting) {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			key := prefix + f.Tag.Get("yaml")
+			s := Setting{Key: prefix + f.Tag.Get("yaml"), Flag: f.Tag.Get("flag"), Env: f.Tag.Get("env"), Help: f.Tag.Get("help"), value: v.Field(i)}
+			if parent.Flag != "" {
+				s.Flag, s.Env, s.Help = parent.Flag+"-"+s.Flag, parent.Env+"_"+s.Env, parent.Help+": "+s.Help
+			}
 			if f.Type.Kind() == reflect.Struct {
-				walk(v.Field(i), key+".")
+				walk(v.Field(i), s.Key+".", Setting{Flag: s.Flag, Env: s.Env, Help: s.Help})
 				continue
 			}
-			out = append(out, Setting{Key: key, Flag: f.Tag.Get("flag"), Env: f.Tag.Get("env"), Help: f.Tag.Get("help"), value: v.Field(i)})
+			out = append(out, s)
 		}
 	}
-	walk(reflect.ValueOf(c).Elem(), "")
+	walk(reflect.ValueOf(c).Elem(), "", Setting{})
 	return out
 }
 
@@ -151,6 +245,12 @@ func (s Setting) Set(text string) error {
 			return fmt.Errorf("%s: want an integer, got %q", s.Key, text)
 		}
 		s.value.SetInt(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return fmt.Errorf("%s: want a number, got %q", s.Key, text)
+		}
+		s.value.SetFloat(x)
 	default:
 		return fmt.Errorf("%s: unsupported type %s", s.Key, s.value.Kind())
 	}

@@ -208,6 +208,7 @@ var Runs = Table{
 		required(i64("commits", "Iceberg commits made")),
 		str("error", ""),
 		str("version", "adlake version"),
+		str("inputs", "what the run read, as JSON: table -> snapshot id (gold runs: the silver snapshots)"),
 	),
 }
 
@@ -240,5 +241,6 @@ var Bronze = map[string]Table{
 func All() []Table {
 	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs, Replays}
 	all = append(all, Silver()...)
-	return append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
+	all = append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
+	return append(all, Quality()...)
 }

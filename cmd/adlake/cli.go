@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), statusCommand(), configCommand(), versionCommand()}
+	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), qualityCommand(), statusCommand(), configCommand(), versionCommand()}
 }
 
 const overview = `adlake - the AdvertiseX lakehouse ETL
@@ -69,6 +69,7 @@ Examples:
   adlake ingest                      # one micro-batch, all feeds
   adlake ingest --feed impressions   # one feed
   adlake status
+  adlake quality --date 2026-11-25   # data-quality checks of a day, alerts
   ADLAKE_SILVER_EXTRA_CONVERSION_TYPES=refund adlake replay --reason invalid_value
   adlake compact --from 2026-11-24 --to 2026-11-25
   ADLAKE_LANDING=s3://advertisex-landing/ ADLAKE_S3_ENDPOINT=http://127.0.0.1:7070 adlake ingest
@@ -79,6 +80,7 @@ Exit codes:
   2   bad command line or configuration
   3   done, but some landing files were unreadable and quarantined whole
   4   another run committed some of the same files; re-running is safe
+  5   done, but a data-quality check failed (ops.dq_results, docs/runbooks)
   130 interrupted; re-running is safe
 
 Runbooks: docs/operations.md   Silver rules: docs/silver.md

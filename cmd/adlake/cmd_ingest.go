@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/quality"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/runs"
@@ -142,9 +143,16 @@ func runIngest(ctx context.Context, e *env, o bronze.Options, asJSON bool) error
 	if err := runs.Append(context.WithoutCancel(ctx), cat, nil, records); err != nil {
 		e.log.Error("cannot record the run in ops.runs", "error", err.Error())
 	}
+	var checks []quality.Result
+	if runErr == nil && e.cfg.Quality.Enabled {
+		checks = runChecks(ctx, e, cat, rep, srep)
+	}
 	printIngest(e, rep, srep, asJSON)
 	if e.cfg.Silver.Enabled && !asJSON {
 		printSilver(e, srep)
+	}
+	if !asJSON {
+		printChecks(e, checks)
 	}
 	if runErr != nil {
 		return runErr

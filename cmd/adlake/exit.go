@@ -15,6 +15,7 @@ const (
 	exitUsage       = 2   // bad command line or configuration
 	exitPartial     = 3   // done, but some landing files were unreadable and quarantined whole
 	exitConflict    = 4   // another run committed some of the same files; re-running is safe
+	exitChecks      = 5   // done, but a data-quality check failed (ops.dq_results)
 	exitInterrupted = 130 // stopped by a signal; re-running is safe
 )
 
@@ -36,6 +37,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, bronze.ErrConcurrentRun), errors.Is(err, silver.ErrConcurrentRun):
 		return exitConflict
+	case errors.Is(err, errChecksFailed):
+		return exitChecks
 	case errors.Is(err, errPartial):
 		return exitPartial
 	default:

@@ -136,7 +136,33 @@ type FeedReport struct {
 	Commits          int              // Iceberg commits (bronze + quarantine)
 	WindowStart      time.Time        // earliest arrival hour processed
 	WindowEnd        time.Time        // end of the latest arrival hour processed
-	Err              error            // why the feed stopped early, if it did
+	// Drift lists the distinct ways files of this run differed from the
+	// contract (by Drift.String()); nil when none did.
+	Drift map[string]*DriftSeen
+	Err   error // why the feed stopped early, if it did
+}
+
+// DriftSeen is one way landing files differed from the contract.
+type DriftSeen struct {
+	decode.Drift
+	Files   int    // files of the run that showed it
+	Example string // the first such file's key
+}
+
+func (fr *FeedReport) noteDrift(key string, d decode.Drift) {
+	if d.Empty() {
+		return
+	}
+	if fr.Drift == nil {
+		fr.Drift = map[string]*DriftSeen{}
+	}
+	sig := d.String()
+	seen := fr.Drift[sig]
+	if seen == nil {
+		seen = &DriftSeen{Drift: d, Example: key}
+		fr.Drift[sig] = seen
+	}
+	seen.Files++
 }
 
 // Report is what one run did.

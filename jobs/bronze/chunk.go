@@ -241,6 +241,7 @@ func (c *chunkRun) readFile(ctx context.Context, f landing.File) (catalog.FileEn
 	c.fr.Rows += st.Rows
 	c.fr.Blank += st.Blank
 	c.fr.RejectedRecords += st.Rejected
+	c.fr.noteDrift(f.Key, st.Drift)
 	if em.n > 0 && !em.skip {
 		c.quarantin = append(c.quarantin, entry)
 	}

@@ -246,19 +246,42 @@ func (c *Catalog) Ensure(ctx context.Context, tables ...schema.Table) error {
 	return nil
 }
 
-// enforce sets, on an existing table, the properties exactly-once relies on.
+// enforce sets, on an existing table, the properties exactly-once relies
+// on, and adds the optional top-level columns a newer declaration of t has
+// (schema evolution by addition only; nothing is ever dropped or retyped).
 func (c *Catalog) enforce(ctx context.Context, t schema.Table, tbl *table.Table) error {
-	if tbl.Properties()[table.CommitNumRetriesKey] == "0" {
+	missing := missingColumns(t, tbl)
+	if tbl.Properties()[table.CommitNumRetriesKey] == "0" && len(missing) == 0 {
 		return nil
 	}
-	_, err := c.Commit(ctx, t, func(_ *table.Table, tx *table.Transaction) error {
+	_, err := c.Commit(ctx, t, func(cur *table.Table, tx *table.Transaction) error {
+		if cols := missingColumns(t, cur); len(cols) > 0 {
+			u := tx.UpdateSchema(true, false)
+			for _, f := range cols {
+				u.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+			}
+			if err := u.Commit(); err != nil {
+				return err
+			}
+		}
 		return tx.SetProperties(iceberg.Properties{table.CommitNumRetriesKey: "0"})
 	})
 	if err != nil {
-		return fmt.Errorf("%s: set %s: %w", t, table.CommitNumRetriesKey, err)
+		return fmt.Errorf("%s: enforce declaration: %w", t, err)
 	}
-	c.log.Info("disabled iceberg-go's internal commit retry", "table", t.String())
+	c.log.Info("brought table up to its declaration", "table", t.String(), "added_columns", len(missing))
 	return nil
+}
+
+// missingColumns lists t's optional top-level columns tbl lacks.
+func missingColumns(t schema.Table, tbl *table.Table) []iceberg.NestedField {
+	var out []iceberg.NestedField
+	for _, f := range t.Schema.Fields() {
+		if _, ok := tbl.Schema().FindFieldByName(f.Name); !ok && !f.Required {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Load returns the current state of t.

@@ -30,6 +30,9 @@ type Record struct {
 	RowsRejected, RowsDuplicate int64
 	Commits                     int64
 	Error, Version              string
+	// Inputs is what the run read, as JSON (gold: silver table -> snapshot
+	// id); "" for none.
+	Inputs string
 }
 
 // Statuses.
@@ -106,6 +109,7 @@ func build(alloc memory.Allocator, sc *arrow.Schema, recs []Record) arrow.Record
 		}
 		opt(16, r.Error)
 		opt(17, r.Version)
+		opt(18, r.Inputs)
 	}
 	return b.NewRecordBatch()
 }
@@ -166,7 +170,7 @@ func decodeBatch(rec arrow.RecordBatch) []Record {
 			Files: num("files", i), FilesUnreadable: num("files_unreadable", i), BytesIn: num("bytes_in", i),
 			RowsIn: num("rows_in", i), RowsOut: num("rows_out", i), RowsRejected: num("rows_rejected", i),
 			RowsDuplicate: num("rows_duplicate", i), Commits: num("commits", i),
-			Error: str("error", i), Version: str("version", i),
+			Error: str("error", i), Version: str("version", i), Inputs: str("inputs", i),
 		}
 	}
 	return out

@@ -28,6 +28,10 @@ type BidRequests struct {
 	opts  Options
 	api   avro.API
 	known map[[32]byte]string
+	// contract is the v1 contract's flattened fields; drift caches the
+	// diff of each writer schema seen, by fingerprint.
+	contract map[string]string
+	drift    map[[32]byte]Drift
 }
 
 // NewBidRequests returns a decoder; it is not safe for concurrent use.
@@ -37,6 +41,7 @@ func NewBidRequests(o Options) (*BidRequests, error) {
 		// Caps keep corrupt length prefixes from allocating gigabytes.
 		api:   avro.Config{MaxByteSliceSize: 4 << 20, MaxSliceAllocSize: 1 << 20}.Freeze(),
 		known: map[[32]byte]string{},
+		drift: map[[32]byte]Drift{},
 	}
 	for _, v := range []int{1, 2} {
 		text, err := schema.BidRequestContract(v)
@@ -48,6 +53,10 @@ func NewBidRequests(o Options) (*BidRequests, error) {
 			return nil, fmt.Errorf("contract v%d: %w", v, err)
 		}
 		d.known[sc.Fingerprint()] = fmt.Sprintf("v%d", v)
+		if v == 1 {
+			d.contract = map[string]string{}
+			avroFields(sc, "", d.contract)
+		}
 	}
 	return d, nil
 }
@@ -75,6 +84,7 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 		fp := writer.Fingerprint()
 		version = "other:" + hex.EncodeToString(fp[:8])
 	}
+	st.Drift = d.writerDrift(writer)
 	bt, err := newBatcher(sc, src, emit, d.opts)
 	if err != nil {
 		return st, err
@@ -136,4 +146,17 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 		ordinal += blk.count
 	}
 	return st, bt.flush()
+}
+
+// writerDrift is the drift of a writer schema against contract v1.
+func (d *BidRequests) writerDrift(writer avro.Schema) Drift {
+	fp := writer.Fingerprint()
+	if dr, ok := d.drift[fp]; ok {
+		return dr
+	}
+	fields := map[string]string{}
+	avroFields(writer, "", fields)
+	dr := avroDrift(d.contract, fields)
+	d.drift[fp] = dr
+	return dr
 }

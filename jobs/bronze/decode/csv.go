@@ -60,6 +60,7 @@ func (d *ClicksConversions) Decode(ctx context.Context, r io.Reader, sc *arrow.S
 		return st, fmt.Errorf("%w: header: %w", ErrUnreadable, err)
 	}
 	m := d.mapHeader(header)
+	st.Drift = m.drift(d.columns, header)
 	rec.discard(cr.InputOffset())
 	for {
 		if st.Rows%1024 == 0 {
@@ -129,6 +130,21 @@ func (d *ClicksConversions) mapHeader(header []string) *headerMap {
 		m.extraNames = append(m.extraNames, q)
 	}
 	return m
+}
+
+// drift names the header's columns the contract lacks, and the contract's
+// the header lacks.
+func (m *headerMap) drift(columns, header []string) Drift {
+	var d Drift
+	for _, j := range m.extraCols {
+		d.New = addName(d.New, strings.TrimSpace(header[j]))
+	}
+	for i, j := range m.known {
+		if j < 0 {
+			d.Missing = addName(d.Missing, columns[i])
+		}
+	}
+	return d
 }
 
 func (m *headerMap) appendRow(cols []*array.StringBuilder, fields []string) {

@@ -74,6 +74,10 @@ type Stats struct {
 	Rejected int64 // landing records inside rejects (where known)
 	Rejects  int64 // Reject calls
 	Blank    int64 // blank lines (JSON) skipped; they are no records
+	// Drift is how the file's fields differ from the contract: CSV header
+	// columns, Avro writer schema fields (against contract v1), JSON keys
+	// seen. Set by every decoder that could read the file's fields.
+	Drift Drift
 }
 
 // Options tune the decoders. The zero value is usable.

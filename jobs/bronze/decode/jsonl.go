@@ -49,6 +49,7 @@ type impressionRow struct {
 	price                                                     int64
 	priceValid                                                bool
 	extra                                                     []byte
+	newKeys                                                   []string // extra keys seen in the file (drift), kept across rows
 	err                                                       error
 }
 
@@ -92,6 +93,7 @@ func impressionBuilders(bt *batcher) (c impressionCols, err error) {
 // Arrow schema) and rejects.
 func (d *Impressions) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema, src Source, emit Emitter) (Stats, error) {
 	var st Stats
+	d.row.newKeys = nil
 	bt, err := newBatcher(sc, src, emit, d.opts)
 	if err != nil {
 		return st, err
@@ -138,6 +140,7 @@ func (d *Impressions) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 		}
 		st.Rows++
 	}
+	st.Drift.New = d.row.newKeys
 	return st, bt.flush()
 }
 
@@ -155,7 +158,7 @@ func (d *Impressions) parse(line []byte) string {
 		return "not a JSON object"
 	}
 	row := &d.row
-	*row = impressionRow{extra: row.extra[:0]}
+	*row = impressionRow{extra: row.extra[:0], newKeys: row.newKeys}
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		if row.err != nil {
 			return
@@ -197,6 +200,7 @@ func (d *Impressions) parse(line []byte) string {
 }
 
 func (row *impressionRow) addExtra(key string, v *fastjson.Value) {
+	row.newKeys = addName(row.newKeys, key)
 	if len(row.extra) == 0 {
 		row.extra = append(row.extra, '{')
 	} else {

@@ -1,0 +1,188 @@
+package quality
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
+
+	"github.com/advertisex/adlake/schema"
+)
+
+// Alert states, as in ops.alerts.state.
+const (
+	Firing   = "firing"
+	Resolved = "resolved"
+)
+
+// Message is one alert: a condition (Key) starting ("firing") or ending
+// ("resolved"). Observed and Expected are in words, ready to print.
+type Message struct {
+	Key       string
+	State     string // Firing or Resolved
+	Severity  string // warn or fail; pass for a resolved message
+	Check     string
+	Table     string
+	Partition string
+	Observed  string
+	Expected  string
+	RunID     string
+	Runbook   string // link to docs/runbooks/<check>.md
+	Detail    string
+	At        time.Time
+}
+
+// Sender delivers one alert message to one channel.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// Channel is a named Sender ("sns", "email", "webhook").
+type Channel struct {
+	Name   string
+	Sender Sender
+}
+
+// Alerter turns results into alert messages: one "firing" message when a
+// condition (a [Result.Key]) starts to warn or fail or gets worse, nothing
+// while it persists, one "resolved" message when it passes again. The
+// state is ops.alerts itself, so it holds across runs and processes; every
+// message is recorded there, delivered or not.
+type Alerter struct {
+	cat      Committer
+	channels []Channel
+	runbooks string // base URL or path of docs/runbooks
+}
+
+// NewAlerter returns an Alerter delivering to channels (none: only
+// recorded); runbooks is the base the runbook links are built on.
+func NewAlerter(cat Committer, runbooks string, channels ...Channel) *Alerter {
+	return &Alerter{cat: cat, channels: channels, runbooks: runbooks}
+}
+
+// Sent is one message the Alerter sent.
+type Sent struct {
+	Result   Result
+	Message  Message
+	Channels []string // delivered to
+	Errors   []string // channel: error, for the others
+}
+
+// Alert sends the messages results call for, records them in ops.alerts
+// and returns them. Delivery failures are recorded and returned joined,
+// after every channel was tried; the state still advances (a channel that
+// is down does not make the others repeat themselves).
+func (a *Alerter) Alert(ctx context.Context, run Run, rs []Result) ([]Sent, error) {
+	open, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var sent []Sent
+	var errs []error
+	for _, r := range rs {
+		state, ok := transition(open[r.Key()], r.Status)
+		if !ok {
+			continue
+		}
+		m := a.message(run, r, state)
+		s := Sent{Result: r, Message: m}
+		for _, ch := range a.channels {
+			if err := ch.Sender.Send(ctx, m); err != nil {
+				s.Errors = append(s.Errors, ch.Name+": "+err.Error())
+				errs = append(errs, fmt.Errorf("alert %s via %s: %w", r.Key(), ch.Name, err))
+				continue
+			}
+			s.Channels = append(s.Channels, ch.Name)
+		}
+		sent = append(sent, s)
+		open[r.Key()] = r.Status
+	}
+	if err := a.record(ctx, run, sent); err != nil {
+		errs = append(errs, err)
+	}
+	return sent, errors.Join(errs...)
+}
+
+// transition decides the message for a condition whose open alert has
+// status prev ("" when none is open) and whose check now has status now.
+func transition(prev, now Status) (string, bool) {
+	switch {
+	case now == Pass && prev != "":
+		return Resolved, true
+	case now != Pass && (prev == "" || now.Worse(prev)):
+		return Firing, true
+	}
+	return "", false
+}
+
+func (a *Alerter) message(run Run, r Result, state string) Message {
+	sev := string(r.Status)
+	if state == Resolved {
+		sev = string(Pass)
+	}
+	return Message{
+		Key: r.Key(), State: state, Severity: sev, Check: r.Check, Table: r.Table, Partition: r.Partition,
+		Observed: num(r.Observed), Expected: r.Expected, RunID: run.ID,
+		Runbook: strings.TrimSuffix(a.runbooks, "/") + "/" + Runbook(r.Check) + ".md",
+		Detail:  r.Detail, At: run.At,
+	}
+}
+
+// open returns the status of every open (last message firing) alert by key.
+func (a *Alerter) open(ctx context.Context) (map[string]Status, error) {
+	recs, err := batches(ctx, a.cat, schema.Alerts, iceberg.AlwaysTrue{}, "alert_key", "state", "status", "sent_at")
+	if err != nil {
+		return nil, err
+	}
+	type last struct {
+		at            int64
+		state, status string
+	}
+	latest := map[string]last{}
+	for rec, err := range recs {
+		if err != nil {
+			return nil, fmt.Errorf("scan ops.alerts: %w", err)
+		}
+		key, state, status := column[*array.String](rec, "alert_key"), column[*array.String](rec, "state"), column[*array.String](rec, "status")
+		at := column[*array.Timestamp](rec, "sent_at")
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if t := int64(at.Value(i)); t >= latest[key.Value(i)].at {
+				latest[key.Value(i)] = last{t, state.Value(i), status.Value(i)}
+			}
+		}
+		rec.Release()
+	}
+	out := map[string]Status{}
+	for k, l := range latest {
+		if l.state == Firing {
+			out[k] = Status(l.status)
+		}
+	}
+	return out, nil
+}
+
+func (a *Alerter) record(ctx context.Context, run Run, sent []Sent) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	return appendRows(ctx, a.cat, schema.Alerts, run, len(sent), func(b *rowBuilder, i int) {
+		m := sent[i].Message
+		b.str(m.Key)
+		b.str(m.State)
+		b.str(m.Severity)
+		b.str(m.Check)
+		b.str(m.Table)
+		b.str(m.Partition)
+		b.f64(sent[i].Result.Observed)
+		b.str(m.Expected)
+		b.str(m.Runbook)
+		b.str(strings.Join(sent[i].Channels, ","))
+		b.opt(strings.Join(sent[i].Errors, "; "))
+		b.str(run.ID)
+		b.ts(run.At.Add(time.Duration(i))) // distinct times keep the order of messages of one run
+	})
+}

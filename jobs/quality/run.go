@@ -1,0 +1,109 @@
+package quality
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/advertisex/adlake/config"
+	"github.com/advertisex/adlake/jobs/bronze/decode"
+)
+
+// FeedRun is what one ingest run did to one feed, as the per-run checks
+// see it. Landing = Bronze + BronzeRejected when nothing was lost; with
+// silver on, SilverIn = SilverOut + SilverRejected + SilverDuplicates.
+type FeedRun struct {
+	Feed           string
+	Table          string // the feed's bronze table, e.g. "bronze.impressions"
+	Landing        int64  // records read from landing files
+	Bronze         int64  // rows appended to bronze
+	BronzeRejected int64  // landing records quarantined at the bronze stage
+	Silver         bool   // silver ran for the feed in this run
+	SilverIn       int64  // bronze rows the silver passes read
+	SilverOut      int64
+	SilverRejected int64
+	SilverDup      int64
+	Drift          []DriftFiles
+}
+
+// DriftFiles is one way some files of a run differed from the contract.
+type DriftFiles struct {
+	decode.Drift
+	Files   int    `json:"files"`
+	Example string `json:"example"`
+}
+
+// RunChecks grades one run's feeds. Feeds that read no records yield no
+// rate or drift results (nothing was observed), so an alert raised by an
+// earlier run stays open until a run with records passes.
+func RunChecks(feeds []FeedRun, at time.Time, lim config.Quality) []Result {
+	var out []Result
+	for _, f := range feeds {
+		base := Result{Date: day(at), Table: f.Table}
+		out = append(out, reconcile(base, f, lim.Reconciliation))
+		if f.Landing+f.SilverIn == 0 {
+			continue
+		}
+		rejected := f.BronzeRejected + f.SilverRejected
+		processed := f.BronzeRejected + f.SilverIn
+		if !f.Silver {
+			processed = f.Landing
+		}
+		out = append(out, rate(base, RejectRate, rejected, processed, "records quarantined", lim.RejectRate))
+		if f.Silver {
+			out = append(out, rate(base, DuplicateRate, f.SilverDup, f.SilverIn, "records dropped as duplicates", lim.DuplicateRate))
+		}
+		if f.Landing > 0 {
+			out = append(out, drift(base, f.Drift, lim.SchemaDrift))
+		}
+	}
+	return out
+}
+
+func reconcile(r Result, f FeedRun, th config.Threshold) Result {
+	r.Check = Reconciliation
+	bronzeGap := f.Landing - f.Bronze - f.BronzeRejected
+	r.Detail = fmt.Sprintf("landing %d = bronze %d + rejected %d", f.Landing, f.Bronze, f.BronzeRejected)
+	var silverGap int64
+	if f.Silver {
+		silverGap = f.SilverIn - f.SilverOut - f.SilverRejected - f.SilverDup
+		r.Detail += fmt.Sprintf("; bronze read %d = silver %d + rejected %d + duplicates %d", f.SilverIn, f.SilverOut, f.SilverRejected, f.SilverDup)
+	}
+	if bronzeGap != 0 || silverGap != 0 {
+		r.Detail += fmt.Sprintf(" (off by %d and %d)", bronzeGap, silverGap)
+	}
+	r.Observed = float64(abs(bronzeGap) + abs(silverGap))
+	r.Status, _, _ = judge(r.Observed, th)
+	r.Low, r.High, r.Expected = 0, 0, "0 records unaccounted for"
+	return r
+}
+
+func rate(r Result, check string, n, of int64, what string, th config.Threshold) Result {
+	r.Check = check
+	r.Observed = ratio(n, of)
+	r.Detail = fmt.Sprintf("%d of %d %s", n, of, what)
+	r.Low = 0
+	r.Status, r.High, r.Expected = judge(r.Observed, th)
+	return r
+}
+
+func drift(r Result, seen []DriftFiles, th config.Threshold) Result {
+	r.Check = SchemaDrift
+	sort.Slice(seen, func(i, j int) bool { return seen[i].Drift.String() < seen[j].Drift.String() })
+	files := 0
+	for _, d := range seen {
+		files += d.Files
+	}
+	r.Observed, r.Low = float64(files), 0
+	r.Status, r.High, r.Expected = judge(r.Observed, th)
+	r.Expected = "0 files differing from the contract"
+	if len(seen) > 0 {
+		b, _ := json.Marshal(seen) // strings and ints always marshal
+		r.Detail = string(b)
+	}
+	return r
+}
+
+func abs(n int64) int64 { return int64(math.Abs(float64(n))) }

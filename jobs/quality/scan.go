@@ -1,0 +1,111 @@
+package quality
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/advertisex/adlake/schema"
+)
+
+// Catalog is what the checks need of the catalog.
+type Catalog interface {
+	Load(ctx context.Context, t schema.Table) (*table.Table, error)
+}
+
+// onDates is a row filter selecting event dates [from, to].
+func onDates(col string, from, to time.Time) iceberg.BooleanExpression {
+	d := func(t time.Time) iceberg.Date { return iceberg.Date(t.Unix() / 86400) }
+	if from.Equal(to) {
+		return iceberg.EqualTo(iceberg.Reference(col), d(from))
+	}
+	return iceberg.NewAnd(iceberg.GreaterThanEqual(iceberg.Reference(col), d(from)),
+		iceberg.LessThanEqual(iceberg.Reference(col), d(to)))
+}
+
+// files plans the data files of t matching filter (all when nil).
+func files(ctx context.Context, cat Catalog, t schema.Table, filter iceberg.BooleanExpression) ([]iceberg.DataFile, error) {
+	tbl, err := cat.Load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if tbl.CurrentSnapshot() == nil {
+		return nil, nil
+	}
+	var opts []table.ScanOption
+	if filter != nil {
+		opts = append(opts, table.WithRowFilter(filter))
+	}
+	tasks, err := tbl.Scan(opts...).PlanFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", t, err)
+	}
+	out := make([]iceberg.DataFile, len(tasks))
+	for i, task := range tasks {
+		out[i] = task.File
+	}
+	return out, nil
+}
+
+// batches streams the selected columns of t's rows matching filter.
+func batches(ctx context.Context, cat Catalog, t schema.Table, filter iceberg.BooleanExpression, cols ...string) (iter.Seq2[arrow.RecordBatch, error], error) {
+	tbl, err := cat.Load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if tbl.CurrentSnapshot() == nil {
+		return func(func(arrow.RecordBatch, error) bool) {}, nil
+	}
+	_, recs, err := tbl.Scan(table.WithRowFilter(filter), table.WithSelectedFields(cols...)).ToArrowRecords(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", t, err)
+	}
+	return recs, nil
+}
+
+// fieldID is the ID of a top-level column of t.
+func fieldID(t schema.Table, col string) (int, error) {
+	f, ok := t.Schema.FindFieldByName(col)
+	if !ok {
+		return 0, fmt.Errorf("%s has no column %s", t, col)
+	}
+	return f.ID, nil
+}
+
+// newest is the largest upper bound of a timestamp column over files
+// (zero when no file has one).
+func newest(fs []iceberg.DataFile, id int) time.Time {
+	var best int64
+	found := false
+	for _, f := range fs {
+		b, ok := f.UpperBoundValues()[id]
+		if !ok || len(b) != 8 {
+			continue
+		}
+		if v := int64(binary.LittleEndian.Uint64(b)); !found || v > best {
+			best, found = v, true
+		}
+	}
+	if !found {
+		return time.Time{}
+	}
+	return time.UnixMicro(best).UTC()
+}
+
+// column returns the column named name of rec (scans return the selected
+// columns in schema order, not in the order asked).
+func column[T arrow.Array](rec arrow.RecordBatch, name string) T {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		var zero T
+		return zero
+	}
+	c, _ := rec.Column(idx[0]).(T)
+	return c
+}
