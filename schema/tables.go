@@ -242,5 +242,6 @@ func All() []Table {
 	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs, Replays}
 	all = append(all, Silver()...)
 	all = append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
+	all = append(all, Gold()...)
 	return append(all, Quality()...)
 }

@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), qualityCommand(), statusCommand(), configCommand(), versionCommand()}
+	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), qualityCommand(), runCommand(), backfillCommand(), statusCommand(), configCommand(), versionCommand()}
 }
 
 const overview = `adlake - the AdvertiseX lakehouse ETL

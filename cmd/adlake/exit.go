@@ -35,7 +35,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, bronze.ErrConcurrentRun), errors.Is(err, silver.ErrConcurrentRun):
+	case errors.Is(err, bronze.ErrConcurrentRun), errors.Is(err, silver.ErrConcurrentRun), errors.Is(err, errGoldBusy):
 		return exitConflict
 	case errors.Is(err, errChecksFailed):
 		return exitChecks
