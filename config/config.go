@@ -116,6 +116,7 @@ type Quality struct {
 	FreshEvents     Threshold `yaml:"freshness_event" flag:"quality-freshness-event" env:"ADLAKE_QUALITY_FRESHNESS_EVENT" help:"minutes since the newest event of a feed"`
 	FreshLanding    Threshold `yaml:"freshness_landing" flag:"quality-freshness-landing" env:"ADLAKE_QUALITY_FRESHNESS_LANDING" help:"minutes since the end of the newest landing hour of a feed"`
 	JobNotRun       Threshold `yaml:"job_not_run" flag:"quality-job-not-run" env:"ADLAKE_QUALITY_JOB_NOT_RUN" help:"minutes since the last successful ingest run"`
+	AcceptedFields  string    `yaml:"accepted_fields" flag:"quality-accepted-fields" env:"ADLAKE_QUALITY_ACCEPTED_FIELDS" help:"comma-separated feed:field names the schema-drift check accepts besides the contract, e.g. impressions:viewability"`
 	SchemaDrift     Threshold `yaml:"schema_drift" flag:"quality-schema-drift" env:"ADLAKE_QUALITY_SCHEMA_DRIFT" help:"landing files of a run whose fields differ from the contract"`
 	NullRate        Threshold `yaml:"null_rate" flag:"quality-null-rate" env:"ADLAKE_QUALITY_NULL_RATE" help:"share of nulls in a monitored silver column per date"`
 	DuplicateRate   Threshold `yaml:"duplicate_rate" flag:"quality-duplicate-rate" env:"ADLAKE_QUALITY_DUPLICATE_RATE" help:"share of a run's records dropped as duplicates"`

@@ -113,3 +113,17 @@ func TestJudgeWords(t *testing.T) {
 		t.Fatalf("severity warn caps at warn, got %s", st)
 	}
 }
+
+func TestAcceptedFields(t *testing.T) {
+	seen := []DriftFiles{
+		{Drift: decode.Drift{New: []string{"viewability"}}, Files: 40},
+		{Drift: decode.Drift{New: []string{"viewability", "zone"}}, Files: 2},
+	}
+	got := accept("impressions", seen, "clicks_conversions:zone, impressions:viewability")
+	if len(got) != 1 || got[0].String() != "new zone" || got[0].Files != 2 {
+		t.Fatalf("accept = %+v", got)
+	}
+	if got := accept("bid_requests", seen, "impressions:viewability"); len(got) != 2 {
+		t.Fatalf("other feeds keep everything: %+v", got)
+	}
+}

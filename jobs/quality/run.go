@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/advertisex/adlake/config"
@@ -56,7 +58,7 @@ func RunChecks(feeds []FeedRun, at time.Time, lim config.Quality) []Result {
 			out = append(out, rate(base, DuplicateRate, f.SilverDup, f.SilverIn, "records dropped as duplicates", lim.DuplicateRate))
 		}
 		if f.Landing > 0 {
-			out = append(out, drift(base, f.Drift, lim.SchemaDrift))
+			out = append(out, drift(base, accept(f.Feed, f.Drift, lim.AcceptedFields), lim.SchemaDrift))
 		}
 	}
 	return out
@@ -104,6 +106,28 @@ func drift(r Result, seen []DriftFiles, th config.Threshold) Result {
 		r.Detail = string(b)
 	}
 	return r
+}
+
+// accept removes from seen the field names accepted ("feed:field") for
+// feed, and the entries left with no difference.
+func accept(feed string, seen []DriftFiles, accepted string) []DriftFiles {
+	ok := map[string]bool{}
+	for _, a := range strings.Split(accepted, ",") {
+		if f, name, found := strings.Cut(strings.TrimSpace(a), ":"); found && f == feed {
+			ok[name] = true
+		}
+	}
+	keep := func(names []string) []string {
+		return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return ok[n] })
+	}
+	var out []DriftFiles
+	for _, d := range seen {
+		d.New, d.Missing = keep(d.New), keep(d.Missing)
+		if !d.Empty() {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func abs(n int64) int64 { return int64(math.Abs(float64(n))) }
