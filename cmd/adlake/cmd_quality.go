@@ -14,6 +14,7 @@ import (
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/quality"
 	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/lake/alert"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
@@ -169,11 +170,15 @@ func runQuality(ctx context.Context, e *env, cat *catalog.Catalog, req qualityRe
 // sendAlerts raises the alerts results call for; delivery failures are
 // logged, never fatal to the job.
 func sendAlerts(ctx context.Context, e *env, cat *catalog.Catalog, run quality.Run, rs []quality.Result) error {
-	channels, err := alertChannels(ctx, e.cfg.Alerts)
+	fan, err := alertFanout(ctx, e.cfg.Alerts)
 	if err != nil {
 		return err
 	}
-	sent, err := quality.NewAlerter(cat, e.cfg.Alerts.RunbookBase, channels...).Alert(ctx, run, rs)
+	var out quality.Deliverer
+	if fan != nil {
+		out = fan
+	}
+	sent, err := quality.NewAlerter(cat, e.cfg.Alerts.RunbookBase, out).Alert(ctx, run, rs)
 	for _, s := range sent {
 		e.log.Warn("alert", "state", s.Message.State, "status", s.Message.Severity, "check", s.Message.Check,
 			"table", s.Message.Table, "partition", s.Message.Partition, "observed", s.Message.Observed,
@@ -295,7 +300,38 @@ func printChecks(e *env, rs []quality.Result) {
 	}
 }
 
-// alertChannels builds the configured alert channels.
-func alertChannels(ctx context.Context, c config.Alerts) ([]quality.Channel, error) {
-	return nil, nil
+// alertFanout builds the configured alert channels; nil when none is.
+func alertFanout(ctx context.Context, c config.Alerts) (*alert.Fanout, error) {
+	var chans []alert.Channel
+	if c.SNSTopicARN != "" {
+		s, err := alert.NewSNS(ctx, alert.SNSOptions{TopicARN: c.SNSTopicARN, Endpoint: c.SNSEndpoint})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		chans = append(chans, alert.Channel{Name: "sns", Sender: s})
+	}
+	if c.SMTPAddr != "" {
+		var to []string
+		for _, a := range strings.Split(c.EmailTo, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				to = append(to, a)
+			}
+		}
+		m, err := alert.NewEmail(alert.EmailOptions{Addr: c.SMTPAddr, From: c.EmailFrom, To: to, Username: c.SMTPUsername, PasswordEnv: c.SMTPPasswordEnv})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		chans = append(chans, alert.Channel{Name: "email", Sender: m})
+	}
+	if c.WebhookURL != "" {
+		w, err := alert.NewWebhook(alert.WebhookOptions{URL: c.WebhookURL})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		chans = append(chans, alert.Channel{Name: "webhook", Sender: w})
+	}
+	if len(chans) == 0 {
+		return nil, nil
+	}
+	return alert.NewFanout(chans...)
 }

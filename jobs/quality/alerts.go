@@ -10,41 +10,20 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 
+	"github.com/advertisex/adlake/lake/alert"
 	"github.com/advertisex/adlake/schema"
 )
 
 // Alert states, as in ops.alerts.state.
 const (
-	Firing   = "firing"
-	Resolved = "resolved"
+	Firing   = alert.Firing
+	Resolved = alert.Resolved
 )
 
-// Message is one alert: a condition (Key) starting ("firing") or ending
-// ("resolved"). Observed and Expected are in words, ready to print.
-type Message struct {
-	Key       string
-	State     string // Firing or Resolved
-	Severity  string // warn or fail; pass for a resolved message
-	Check     string
-	Table     string
-	Partition string
-	Observed  string
-	Expected  string
-	RunID     string
-	Runbook   string // link to docs/runbooks/<check>.md
-	Detail    string
-	At        time.Time
-}
-
-// Sender delivers one alert message to one channel.
-type Sender interface {
-	Send(ctx context.Context, m Message) error
-}
-
-// Channel is a named Sender ("sns", "email", "webhook").
-type Channel struct {
-	Name   string
-	Sender Sender
+// Deliverer delivers one message to every channel and names the channels
+// that took it (an [alert.Fanout]).
+type Deliverer interface {
+	Deliver(ctx context.Context, m alert.Message) ([]string, error)
 }
 
 // Alerter turns results into alert messages: one "firing" message when a
@@ -54,22 +33,22 @@ type Channel struct {
 // message is recorded there, delivered or not.
 type Alerter struct {
 	cat      Committer
-	channels []Channel
-	runbooks string // base URL or path of docs/runbooks
+	out      Deliverer // nil: record only
+	runbooks string    // base URL or path of docs/runbooks
 }
 
-// NewAlerter returns an Alerter delivering to channels (none: only
-// recorded); runbooks is the base the runbook links are built on.
-func NewAlerter(cat Committer, runbooks string, channels ...Channel) *Alerter {
-	return &Alerter{cat: cat, channels: channels, runbooks: runbooks}
+// NewAlerter returns an Alerter delivering through out (nil: messages are
+// only recorded); runbooks is the base the runbook links are built on.
+func NewAlerter(cat Committer, runbooks string, out Deliverer) *Alerter {
+	return &Alerter{cat: cat, out: out, runbooks: runbooks}
 }
 
 // Sent is one message the Alerter sent.
 type Sent struct {
 	Result   Result
-	Message  Message
+	Message  alert.Message
 	Channels []string // delivered to
-	Errors   []string // channel: error, for the others
+	Error    string   // the other channels' errors
 }
 
 // Alert sends the messages results call for, records them in ops.alerts
@@ -90,13 +69,12 @@ func (a *Alerter) Alert(ctx context.Context, run Run, rs []Result) ([]Sent, erro
 		}
 		m := a.message(run, r, state)
 		s := Sent{Result: r, Message: m}
-		for _, ch := range a.channels {
-			if err := ch.Sender.Send(ctx, m); err != nil {
-				s.Errors = append(s.Errors, ch.Name+": "+err.Error())
-				errs = append(errs, fmt.Errorf("alert %s via %s: %w", r.Key(), ch.Name, err))
-				continue
+		if a.out != nil {
+			var err error
+			if s.Channels, err = a.out.Deliver(ctx, m); err != nil {
+				s.Error = err.Error()
+				errs = append(errs, fmt.Errorf("alert %s: %w", r.Key(), err))
 			}
-			s.Channels = append(s.Channels, ch.Name)
 		}
 		sent = append(sent, s)
 		open[r.Key()] = r.Status
@@ -119,12 +97,12 @@ func transition(prev, now Status) (string, bool) {
 	return "", false
 }
 
-func (a *Alerter) message(run Run, r Result, state string) Message {
+func (a *Alerter) message(run Run, r Result, state string) alert.Message {
 	sev := string(r.Status)
 	if state == Resolved {
 		sev = string(Pass)
 	}
-	return Message{
+	return alert.Message{
 		Key: r.Key(), State: state, Severity: sev, Check: r.Check, Table: r.Table, Partition: r.Partition,
 		Observed: num(r.Observed), Expected: r.Expected, RunID: run.ID,
 		Runbook: strings.TrimSuffix(a.runbooks, "/") + "/" + Runbook(r.Check) + ".md",
@@ -181,7 +159,7 @@ func (a *Alerter) record(ctx context.Context, run Run, sent []Sent) error {
 		b.str(m.Expected)
 		b.str(m.Runbook)
 		b.str(strings.Join(sent[i].Channels, ","))
-		b.opt(strings.Join(sent[i].Errors, "; "))
+		b.opt(sent[i].Error)
 		b.str(run.ID)
 		b.ts(run.At.Add(time.Duration(i))) // distinct times keep the order of messages of one run
 	})
