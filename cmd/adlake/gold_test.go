@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/advertisex/adlake/jobs/gen"
+	"github.com/advertisex/adlake/lake/laketest"
+	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/schema"
+)
+
+// TestDailyRestatesLateConversions: the daily job builds a day, a re-run
+// changes nothing, and a conversion arriving late for an already built day
+// is picked up by the next daily run, which re-states that day only.
+func TestDailyRestatesLateConversions(t *testing.T) {
+	dir := t.TempDir()
+	landing := filepath.Join(dir, "lakehouse", "landing")
+	m := generate(t, landing, gen.Options{Seed: 3, Days: 2, ImpressionsPerDay: 3000})
+	env := map[string]string{}
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errs := runCLI(t, dir, env, args...)
+		if code != want {
+			t.Fatalf("adlake %s: exit %d, want %d\n%s\n%s", strings.Join(args, " "), code, want, out, lastLines(errs, 10))
+		}
+		return out
+	}
+	cli(exitOK, "ingest")
+	out := cli(exitOK, "run", "daily", "--date", "2026-11-26")
+	if !strings.Contains(out, "2026-11-25  built") || !strings.Contains(out, "2026-11-26  built") {
+		t.Fatalf("first daily run did not build both days:\n%s", out)
+	}
+	lake := laketest.Open(t, filepath.Join(dir, "lakehouse"))
+	conv := lake.Rows(t, schema.GoldAttributedConversions)
+	if want := m.Feeds["clicks_conversions"].Kinds["conversion"]; conv != want {
+		t.Fatalf("gold.attributed_conversions has %d rows, want the %d valid conversions", conv, want)
+	}
+	if out := cli(exitOK, "run", "daily", "--date", "2026-11-26"); !strings.Contains(out, "up to date") {
+		t.Fatalf("a re-run built again:\n%s", out)
+	}
+
+	// A conversion of 11-25 arrives on 11-27.
+	late := filepath.Join(landing, "clicks_conversions", "dt=2026-11-27", "hr=03", "late.csv")
+	if err := os.MkdirAll(filepath.Dir(late), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	csv := strings.Join(schema.ClicksConversionsColumns, ",") + "\n" +
+		"cv-late-1,conversion,2026-11-25T20:00:00Z,u-late,cmp-001,,purchase,12.50,USD,ord-late-1,,,\n"
+	if err := os.WriteFile(late, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli(exitOK, "ingest")
+	out = cli(exitOK, "run", "daily", "--date", "2026-11-26")
+	if !strings.Contains(out, "2026-11-25  built") || strings.Count(out, "built") != 1 || !strings.Contains(out, "input changed: silver.conversions") {
+		t.Fatalf("the late conversion did not re-state exactly 2026-11-25:\n%s", out)
+	}
+	if got := lake.Rows(t, schema.GoldAttributedConversions); got != conv+1 {
+		t.Fatalf("gold.attributed_conversions has %d rows after the late conversion, want %d", got, conv+1)
+	}
+	recent, err := runs.Recent(context.Background(), lake.Cat, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gold := 0
+	for _, r := range recent {
+		if r.Job == goldJob {
+			gold++
+			if !strings.Contains(r.Inputs, `"silver.conversions":`) || r.Status != runs.StatusOK {
+				t.Errorf("ops.runs gold row without its inputs: %+v", r)
+			}
+		}
+	}
+	if gold != 10 { // 9 days of the first run (11-18..11-26), then 11-25 again
+		t.Errorf("%d gold rows in ops.runs, want 10", gold)
+	}
+}
