@@ -20,6 +20,8 @@
 #   ADLAKE_CACHE_DIR         download cache (default ~/.cache/adlake)
 #   ADLAKE_TRINO_JAVA_HOME   JDK 24+ (default /usr/lib/jvm/temurin-25-jdk-amd64)
 #
+# `lake` lists tables once adlake has opened a catalog in that database
+# (Trino does not create the JDBC catalog's SQL tables itself).
 # Catalog management is dynamic, so tests add their own isolated catalogs
 # with CREATE CATALOG (cmd/adlake/trino_test.go); `lake` is the static one.
 # Idempotent: a Trino already running with the same configuration is left
