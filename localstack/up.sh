@@ -7,6 +7,13 @@
 #   S3         versitygw (posix backend over a folder)  ADLAKE_TEST_S3_ENDPOINT
 #   pyiceberg  a Python venv (another Iceberg reader)   ADLAKE_TEST_PYTHON
 #   Postgres   a private PostgreSQL cluster (catalog)   ADLAKE_TEST_POSTGRES
+#   SNS, SQS   moto server (in memory)                   ADLAKE_TEST_SNS_ENDPOINT
+#   SMTP       mailpit (SMTP and its HTTP API)          ADLAKE_TEST_SMTP_ADDR,
+#                                                       ADLAKE_TEST_MAILPIT_URL
+#
+# Ports are fixed defaults, overridable: ADLAKE_STACK_S3_PORT (7070),
+# ADLAKE_STACK_PG_PORT (5433), ADLAKE_STACK_MOTO_PORT (5055),
+# ADLAKE_STACK_SMTP_PORT (1025), ADLAKE_STACK_MAILPIT_PORT (8025).
 #
 # State (data, logs, pids) lives in $ADLAKE_STACK_DIR (default
 # /tmp/adlake-stack); localstack/down.sh stops everything.
@@ -17,6 +24,8 @@ S3_PORT=${ADLAKE_STACK_S3_PORT:-7070}
 S3_BUCKET=adlake-test
 VERSITYGW_VERSION=v1.8.0
 PYICEBERG_VERSION=0.12.0
+MOTO_VERSION=5.2.5
+MAILPIT_VERSION=v1.33.1
 # Installs are cached outside the repo and reused across runs.
 CACHE_DIR=${ADLAKE_CACHE_DIR:-$HOME/.cache/adlake}
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
@@ -87,9 +96,56 @@ setup_python() {
   PYTHON_BIN="$venv/bin/python"
 }
 
+MOTO_PORT=${ADLAKE_STACK_MOTO_PORT:-5055}
+
+# moto: SNS and SQS in memory (SNS delivers to SQS subscriptions), for the
+# alert tests. State is lost when it stops, which the tests expect.
+start_moto() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null; then
+    log "moto already listening on $MOTO_PORT"; return
+  fi
+  local venv="$CACHE_DIR/venv-moto-$MOTO_VERSION"
+  if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto.server" 2>/dev/null; then
+    log "installing moto[server] $MOTO_VERSION into $venv (first time: ~1 min)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q "moto[server]==$MOTO_VERSION" >&2
+  fi
+  mkdir -p "$STACK_DIR/moto"
+  nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STACK_DIR/moto/log" 2>&1 &
+  echo $! >"$STACK_DIR/moto/pid"
+  wait_port 127.0.0.1 "$MOTO_PORT" 30 || { log "moto did not start; see $STACK_DIR/moto/log"; exit 1; }
+  log "SNS/SQS (moto $MOTO_VERSION) on 127.0.0.1:$MOTO_PORT"
+}
+
+SMTP_PORT=${ADLAKE_STACK_SMTP_PORT:-1025}
+MAILPIT_PORT=${ADLAKE_STACK_MAILPIT_PORT:-8025}
+
+# mailpit: an SMTP server keeping what it receives, readable through its
+# HTTP API (GET /api/v1/messages). Accepts any login, offers no TLS.
+start_mailpit() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null; then
+    log "SMTP already listening on $SMTP_PORT"; return
+  fi
+  if [ ! -x "$GOBIN/mailpit" ]; then
+    log "installing mailpit $MAILPIT_VERSION (first time: ~3 min)"
+    go install "github.com/axllent/mailpit@$MAILPIT_VERSION" >&2
+  fi
+  mkdir -p "$STACK_DIR/mailpit"
+  nohup "$GOBIN/mailpit" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" \
+    --database "$STACK_DIR/mailpit/mailpit.db" --smtp-auth-accept-any --smtp-auth-allow-insecure \
+    >"$STACK_DIR/mailpit/log" 2>&1 &
+  echo $! >"$STACK_DIR/mailpit/pid"
+  wait_port 127.0.0.1 "$SMTP_PORT" 30 && wait_port 127.0.0.1 "$MAILPIT_PORT" 30 \
+    || { log "mailpit did not start; see $STACK_DIR/mailpit/log"; exit 1; }
+  log "SMTP (mailpit $MAILPIT_VERSION) on 127.0.0.1:$SMTP_PORT, API on http://127.0.0.1:$MAILPIT_PORT"
+}
+
 start_s3
 start_postgres
 setup_python
+start_moto
+start_mailpit
 cat <<EOT
 export ADLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export ADLAKE_TEST_S3_BUCKET=$S3_BUCKET
@@ -98,4 +154,7 @@ export AWS_SECRET_ACCESS_KEY=adlaketestsecret
 export AWS_REGION=us-east-1
 export ADLAKE_TEST_PYTHON=$PYTHON_BIN
 export ADLAKE_TEST_POSTGRES=postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable
+export ADLAKE_TEST_SNS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
+export ADLAKE_TEST_SMTP_ADDR=127.0.0.1:$SMTP_PORT
+export ADLAKE_TEST_MAILPIT_URL=http://127.0.0.1:$MAILPIT_PORT
 EOT
