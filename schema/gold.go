@@ -44,8 +44,8 @@ var GoldAttributedConversions = gold("attributed_conversions",
 	tstz("click_ts", "event_ts of the credited click"),
 	str("impression_id", "click: the impression matched to the credited click (null when it matched none); view: the credited impression"),
 	tstz("impression_ts", "event_ts of impression_id"),
-	str("creative_id", "creative of the credited touch: the click's (or its impression's when the click has none), or the impression's for view"),
-	str("site_domain", "site of the credited touch, chosen as creative_id"),
+	str("creative_id", "creative of the credited touch: click: the click's, else its impression's; view: the impression's"),
+	str("site_domain", "site of the credited touch: click: the click's, else its impression's; view: the impression's"),
 	i64("seconds_to_convert", "whole seconds (truncated) from the credited click, or for view from the impression, to the conversion; null for none"),
 )
 

@@ -144,8 +144,8 @@ func prepare(ctx context.Context, dir string, cat *catalog.Catalog, imps int, da
 	return nil
 }
 
-// files lists the data files of t with event_date in lo..hi.
-func files(ctx context.Context, cat *catalog.Catalog, t schema.Table, lo, hi time.Time) (string, error) {
+// files lists the data files of t (the SQL filters event dates itself).
+func files(ctx context.Context, cat *catalog.Catalog, t schema.Table) (string, error) {
 	tbl, err := cat.Load(ctx, t)
 	if err != nil || tbl.CurrentSnapshot() == nil {
 		return "[]", err
@@ -159,8 +159,6 @@ func files(ctx context.Context, cat *catalog.Catalog, t schema.Table, lo, hi tim
 		p := strings.TrimPrefix(task.File.FilePath(), "file://")
 		ps = append(ps, "'"+p+"'")
 	}
-	_ = lo
-	_ = hi
 	if len(ps) == 0 {
 		return "[]", nil
 	}
@@ -200,7 +198,7 @@ func duck(ctx context.Context, cat *catalog.Catalog, day time.Time) error {
 	var in [3]string
 	for i, t := range []schema.Table{schema.SilverImpressions, schema.SilverClicks, schema.SilverConversions} {
 		var err error
-		if in[i], err = files(ctx, cat, t, day.AddDate(0, 0, -8), day); err != nil {
+		if in[i], err = files(ctx, cat, t); err != nil {
 			return err
 		}
 	}
