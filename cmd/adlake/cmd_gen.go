@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -34,6 +35,7 @@ and as JSON to --manifest.
 			fs.IntVar(&o.Days, "days", 1, "number of days")
 			fs.IntVar(&o.ImpressionsPerDay, "impressions-per-day", 20000, "impressions per day (clicks, conversions and bid requests follow)")
 			fs.BoolVar(&o.Defects, "defects", false, "inject bad input")
+			fs.StringVar(&o.Anomaly, "anomaly", "", "inject a data-quality anomaly on the last day: "+strings.Join(gen.Anomalies, ", ")+" (see docs/quality.md)")
 			fs.StringVar(&manifest, "manifest", "", "write the manifest (exact counts) as JSON to this file")
 			fs.BoolVar(&asJSON, "json", false, "print the manifest as JSON instead of a table")
 			return func(ctx context.Context, e *env) error {
@@ -42,6 +44,9 @@ and as JSON to --manifest.
 					return usageError{fmt.Errorf("--start: %w", err)}
 				}
 				o.Start = day
+				if !gen.ValidAnomaly(o.Anomaly) {
+					return usageError{fmt.Errorf("--anomaly %q: want one of %s", o.Anomaly, strings.Join(gen.Anomalies, ", "))}
+				}
 				b, err := e.landing(ctx)
 				if err != nil {
 					return err

@@ -46,6 +46,13 @@ func (g *generator) writeBids(ctx context.Context, h time.Time, idx int, imps []
 		version = 2
 		fc.Kinds["v2_file"]++
 	}
+	if g.anomalyAt(AvroV2, h) {
+		if version == 1 {
+			fc.Kinds["v2_file"]++
+		}
+		version = 2
+		g.m.Anomaly.Files++
+	}
 	codec := codecs[idx%len(codecs)]
 	corrupt := g.o.Defects && idx%24 == 15 && len(recs) > 3*blockLen
 	if corrupt {

@@ -230,12 +230,26 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 		if im.bot {
 			counts[p].Kinds["bot"]++
 		}
+		if g.anomalyAt(MissingReference, h) && im.creative == removedCreative {
+			g.m.Anomaly.CreativeImpressions++
+		}
 		if len(g.dupImpressions) < 50 && g.pct(1) {
 			g.dupImpressions = append(g.dupImpressions, line)
 		}
 	}
 	if g.o.Defects {
 		g.impressionDefects(h, idx, &parts[0], counts[0])
+	}
+	if g.anomalyAt(RejectBurst, h) {
+		k := int64((len(imps) + 1) / 2 / 4)
+		for i := int64(0); i < k; i++ {
+			fmt.Fprintf(&parts[0], `{"impression_id":"imp-burst-%02d-%d","ts":`+"\n", h.Hour(), i)
+		}
+		counts[0].Records += k
+		counts[0].MalformedRows += k
+		counts[0].MalformedRecords += k
+		g.m.Anomaly.Records += k
+		g.m.Anomaly.Files++
 	}
 	for p := range parts {
 		name := fmt.Sprintf("imp-%02d-%d.json", h.Hour(), p)
@@ -244,12 +258,24 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 			name += ".gz"
 			counts[p].Gzipped++
 		}
+		if g.held("impressions", h) {
+			g.hold(counts[p])
+			continue
+		}
 		data, err := g.put(ctx, landing.Key("impressions", h, name), parts[p].Bytes(), gz)
 		if err != nil {
 			return err
 		}
 		counts[p].Files, counts[p].Bytes = 1, int64(len(data))
 		feed.add(counts[p])
+		if p == 0 && g.anomalyAt(DuplicateBurst, h) {
+			if _, err := g.put(ctx, landing.Key("impressions", h, fmt.Sprintf("imp-%02d-0-again.json", h.Hour())), data, false); err != nil {
+				return err
+			}
+			feed.addCopy(counts[p])
+			g.m.Anomaly.Files++
+			g.m.Anomaly.Records += counts[p].Valid + counts[p].Duplicates + counts[p].OrderDuplicates
+		}
 		if g.o.Defects && idx == 1 && p == 0 {
 			g.redeliverData, g.redeliverCount = data, counts[p]
 		}
@@ -356,6 +382,18 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 	if g.o.Defects {
 		rows, extra = g.clickDefects(h, idx, rows, fc)
 	}
+	if g.anomalyAt(OrphanClicks, h) {
+		for _, e := range g.orphanClicks(h) {
+			e.tsText = e.ts.Format(time.RFC3339)
+			rows = append(rows, []string{e.id, e.typ, e.tsText, e.user, e.campaign, "", "", "", "", "", e.domain, e.ua, e.ip})
+			fc.Records++
+			fc.BronzeRows++
+			fc.Valid++
+			fc.Kinds["click"]++
+			g.m.Anomaly.Records++
+		}
+	}
+	newCol := g.anomalyAt(NewCSVColumn, h)
 	header := append([]string(nil), schema.ClicksConversionsColumns...)
 	perm := identity(len(header))
 	if g.o.Defects && idx%24 == 13 {
@@ -364,6 +402,7 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 		fc.Kinds["reordered_file"]++
 	}
 	addCoupon := g.o.Defects && idx%24 == 13
+	var source string // the new_csv_column value of the row being written
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	write := func(rec []string, coupon string) {
@@ -374,10 +413,15 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 		if addCoupon {
 			out = append(out, coupon)
 		}
+		if newCol {
+			out = append(out[:3], append([]string{source}, out[3:]...)...)
+		}
 		_ = w.Write(out) // writes to a bytes.Buffer cannot fail
 	}
+	source = "click_source"
 	write(header, "coupon")
 	for i, r := range rows {
+		source = [2]string{"organic", "paid"}[i%2]
 		write(r, map[bool]string{true: "SAVE10", false: ""}[i%3 == 0])
 	}
 	w.Flush()
@@ -389,6 +433,13 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 	if gz {
 		name += ".gz"
 		fc.Gzipped++
+	}
+	if g.held("clicks_conversions", h) {
+		g.hold(fc)
+		return nil
+	}
+	if newCol {
+		g.m.Anomaly.Files++
 	}
 	data, err := g.put(ctx, landing.Key("clicks_conversions", h, name), buf.Bytes(), gz)
 	if err != nil {

@@ -32,6 +32,8 @@ type Options struct {
 	Days              int       // default 1
 	ImpressionsPerDay int       // default 20000
 	Defects           bool      // inject bad input (see package doc)
+	// Anomaly, if set, is one of Anomalies, injected on the last day.
+	Anomaly string
 	// Progress, if set, is called after each generated hour.
 	Progress func(done, total int)
 }
@@ -59,6 +61,9 @@ func (o Options) withDefaults() Options {
 // Run writes the landing data into b.
 func Run(ctx context.Context, b objstore.Bucket, o Options) (*Manifest, error) {
 	o = o.withDefaults()
+	if !ValidAnomaly(o.Anomaly) {
+		return nil, fmt.Errorf("gen: unknown anomaly %q (anomalies: %v)", o.Anomaly, Anomalies)
+	}
 	g := newGenerator(b, o)
 	if err := g.writeReference(ctx); err != nil {
 		return nil, err
@@ -108,7 +113,8 @@ func newGenerator(b objstore.Bucket, o Options) *generator {
 		m: &Manifest{
 			Seed: o.Seed, Start: o.Start.Format(time.DateOnly), Days: o.Days, ImpressionsPerDay: o.ImpressionsPerDay,
 			Defects: o.Defects, Reference: map[string]int{}, Ignored: map[string]int{},
-			Feeds: map[string]*FeedCounts{"impressions": newFeedCounts(), "clicks_conversions": newFeedCounts(), "bid_requests": newFeedCounts()},
+			Anomaly: newAnomalyInfo(o),
+			Feeds:   map[string]*FeedCounts{"impressions": newFeedCounts(), "clicks_conversions": newFeedCounts(), "bid_requests": newFeedCounts()},
 		},
 	}
 	g.ref = newReference(rng)

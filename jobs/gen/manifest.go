@@ -13,6 +13,8 @@ type Manifest struct {
 	Reference         map[string]int         `json:"reference_rows"`
 	// Ignored counts objects that are no landing files (markers, temp files).
 	Ignored map[string]int `json:"ignored"`
+	// Anomaly is what Options.Anomaly injected; nil without one.
+	Anomaly *AnomalyInfo `json:"anomaly,omitempty"`
 }
 
 // FeedCounts are the counts of one feed. Bronze-level counts first:

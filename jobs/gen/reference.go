@@ -110,11 +110,27 @@ func (g *generator) writeReference(ctx context.Context) error {
 		}
 		g.m.Reference[name] = len(files[name]) - 1
 		for d := 0; d < g.o.Days; d++ {
+			data := buf.Bytes()
+			if name == "creatives" && d == g.o.Days-1 && g.o.Anomaly == MissingReference {
+				data = withoutRow(data, removedCreative+",")
+				g.m.Reference[name]--
+			}
 			key := landing.Key(landing.ReferencePrefix+name, start.AddDate(0, 0, d), name+".csv")
-			if _, err := g.put(ctx, key, buf.Bytes(), false); err != nil {
+			if _, err := g.put(ctx, key, data, false); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// withoutRow drops the CSV line starting with prefix.
+func withoutRow(data []byte, prefix string) []byte {
+	var out []byte
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte(prefix)) {
+			out = append(out, line...)
+		}
+	}
+	return out
 }
