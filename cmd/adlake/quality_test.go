@@ -20,11 +20,12 @@ import (
 	"github.com/advertisex/adlake/schema"
 )
 
-// The data-quality scenario: three weeks of clean history (2026-11-04 to
-// 11-24), then the day under test, 2026-11-25, a Wednesday like 11-04.
+// The data-quality scenario: the day under test is 2026-11-25, a
+// Wednesday; its history is the same weekday of the three weeks before
+// (what the row-count check compares with, min_history 3).
 var (
-	dqHistory = time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)
 	dqDay     = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	dqHistory = []time.Time{dqDay.AddDate(0, 0, -21), dqDay.AddDate(0, 0, -14), dqDay.AddDate(0, 0, -7)}
 	// As of 45 minutes after the day: its landing hours are fresh, every
 	// hour but the last is settled (the row-count check waits 60 minutes).
 	dqAsOf = "2026-11-26T00:45:00Z"
@@ -36,9 +37,10 @@ const dqVolume = 2400 // impressions per day
 // history seeded, alerting to s. Its landing folder is a copy of a
 // template generated once per test binary.
 type dqLake struct {
-	dir string
-	env map[string]string
-	s   *sinks
+	dir      string
+	env      map[string]string
+	s        *sinks
+	manifest *gen.Manifest // of the day under test
 }
 
 var dqTemplate struct {
@@ -53,7 +55,9 @@ func newDQLake(t *testing.T) *dqLake {
 		if err != nil {
 			t.Fatal(err)
 		}
-		generate(t, dir, gen.Options{Seed: 5, Start: dqHistory, Days: 21, ImpressionsPerDay: dqVolume})
+		for i, d := range dqHistory {
+			generate(t, dir, gen.Options{Seed: uint64(11 + i), Start: d, ImpressionsPerDay: dqVolume})
+		}
 		dqTemplate.dir = dir
 	}
 	l := &dqLake{dir: t.TempDir(), s: s, env: s.env()}
@@ -65,7 +69,9 @@ func newDQLake(t *testing.T) *dqLake {
 		t.Fatal(err)
 	}
 	l.cli(t, exitOK, "ingest")
-	l.cli(t, exitOK, "quality", "--from", "2026-11-04", "--to", "2026-11-24", "--no-alerts")
+	for _, d := range dqHistory {
+		l.cli(t, exitOK, "quality", "--date", d.Format(time.DateOnly), "--no-alerts")
+	}
 	if d := s.take(t); len(d.SNS)+len(d.Email)+len(d.Webhook) != 0 {
 		t.Fatalf("clean history raised alerts: %+v", d)
 	}
