@@ -7,7 +7,9 @@
 #   S3         versitygw (posix backend over a folder)  ADLAKE_TEST_S3_ENDPOINT
 #   pyiceberg  a Python venv (another Iceberg reader)   ADLAKE_TEST_PYTHON
 #   Postgres   a private PostgreSQL cluster (catalog)   ADLAKE_TEST_POSTGRES
-#   SNS, SQS   moto server (in memory)                   ADLAKE_TEST_SNS_ENDPOINT
+#   Trino      Trino 476 over our catalog (trino.sh)    ADLAKE_TEST_TRINO
+#   Airflow    a Python venv (airflow.sh)               ADLAKE_TEST_AIRFLOW_PYTHON
+#   SNS, SQS   moto server (in memory)                  ADLAKE_TEST_SNS_ENDPOINT
 #   SMTP       mailpit (SMTP and its HTTP API)          ADLAKE_TEST_SMTP_ADDR,
 #                                                       ADLAKE_TEST_MAILPIT_URL
 #
@@ -146,7 +148,7 @@ start_postgres
 setup_python
 start_moto
 start_mailpit
-cat <<EOT
+EXPORTS=$(cat <<EOT
 export ADLAKE_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export ADLAKE_TEST_S3_BUCKET=$S3_BUCKET
 export AWS_ACCESS_KEY_ID=adlaketest
@@ -158,3 +160,11 @@ export ADLAKE_TEST_SNS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 export ADLAKE_TEST_SMTP_ADDR=127.0.0.1:$SMTP_PORT
 export ADLAKE_TEST_MAILPIT_URL=http://127.0.0.1:$MAILPIT_PORT
 EOT
+)
+# Trino reads our catalog on PostgreSQL and our warehouse on S3: it needs
+# the exports above. Airflow is only a venv (no service).
+eval "$EXPORTS"
+here=$(dirname "$0")
+EXPORTS+=$'\n'$(ADLAKE_STACK_DIR=$STACK_DIR ADLAKE_CACHE_DIR=$CACHE_DIR "$here/trino.sh")
+EXPORTS+=$'\n'$(ADLAKE_CACHE_DIR=$CACHE_DIR "$here/airflow.sh")
+echo "$EXPORTS"
