@@ -25,6 +25,19 @@ duplicates, a re-delivered file, empty and corrupt files, reordered CSV
 columns, Avro v2 files, ...). The counts of what was written go to stdout,
 and as JSON to --manifest.
 
+--anomaly KIND puts one data-quality anomaly on the last day; the days
+before are byte-identical, and the same command run again without it
+writes the same files plus what it held back (a late delivery):
+  dropped_hour       no impressions files for arrival hour 13
+  stalled_feed       no clicks_conversions files from arrival hour 06 on
+  new_csv_column     column click_source (4th) in every clicks_conversions file
+  avro_v2            every bid_requests file written with contract v2
+  duplicate_burst    every hour's first impressions file delivered twice
+  missing_reference  creative cr-0001 missing from the day's creatives.csv
+  reject_burst       one malformed line per 4 in every hour's first impressions file
+  orphan_clicks      2 clicks an hour by users that never had an impression
+The manifest's "anomaly" has its exact counts.
+
   adlake gen --days 2 --impressions-per-day 50000 --defects --manifest gen.json`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 			var o gen.Options
@@ -35,7 +48,7 @@ and as JSON to --manifest.
 			fs.IntVar(&o.Days, "days", 1, "number of days")
 			fs.IntVar(&o.ImpressionsPerDay, "impressions-per-day", 20000, "impressions per day (clicks, conversions and bid requests follow)")
 			fs.BoolVar(&o.Defects, "defects", false, "inject bad input")
-			fs.StringVar(&o.Anomaly, "anomaly", "", "inject a data-quality anomaly on the last day: "+strings.Join(gen.Anomalies, ", ")+" (see docs/quality.md)")
+			fs.StringVar(&o.Anomaly, "anomaly", "", "inject a data-quality anomaly on the last day: "+strings.Join(gen.Anomalies, ", ")+" (see above)")
 			fs.StringVar(&manifest, "manifest", "", "write the manifest (exact counts) as JSON to this file")
 			fs.BoolVar(&asJSON, "json", false, "print the manifest as JSON instead of a table")
 			return func(ctx context.Context, e *env) error {

@@ -58,6 +58,22 @@ type AnomalyInfo struct {
 	// stalled_feed); they are not in the manifest's counts.
 	HeldFiles   int   `json:"held_files,omitempty"`
 	HeldRecords int64 `json:"held_records,omitempty"`
+	// HeldResent (dropped_hour, with Defects): held-back impressions a
+	// later file re-sends as a duplicate; that copy is the one written, so
+	// the manifest counts it as valid, not as a duplicate (and the run
+	// without the anomaly as a duplicate again).
+	HeldResent int64 `json:"held_resent,omitempty"`
+	// LastFileHour (stalled_feed) is the arrival hour of the feed's last
+	// file written on the day (Hour-1); -1 otherwise.
+	LastFileHour int `json:"last_file_hour"`
+	// OrphanClicks and OrphanConversions are valid clicks and conversions
+	// written whose impression was never written: the extra clicks of
+	// orphan_clicks (= Records), and for dropped_hour the clicks and
+	// conversions scheduled from the held-back impressions that arrive
+	// within the generated range (scheduled as usual; mostly in hours
+	// 13-14, conversions also up to 48 h later, beyond the range unwritten).
+	OrphanClicks      int64 `json:"orphan_clicks,omitempty"`
+	OrphanConversions int64 `json:"orphan_conversions,omitempty"`
 	// Files is how many files it changed or added.
 	Files int `json:"files,omitempty"`
 	// Records is how many records it added: duplicates (duplicate_burst),
@@ -85,7 +101,7 @@ func newAnomalyInfo(o Options) *AnomalyInfo {
 	if o.Anomaly == "" {
 		return nil
 	}
-	a := &AnomalyInfo{Kind: o.Anomaly, Feed: anomalyFeed[o.Anomaly], Date: o.lastDay().Format(time.DateOnly), Hour: -1}
+	a := &AnomalyInfo{Kind: o.Anomaly, Feed: anomalyFeed[o.Anomaly], Date: o.lastDay().Format(time.DateOnly), Hour: -1, LastFileHour: -1}
 	switch o.Anomaly {
 	case DroppedHour:
 		a.Hour = droppedHour

@@ -46,6 +46,17 @@ type csvEvent struct {
 	convType, value, cur     string
 	order, domain, ua, ip    string
 	tsText                   string // overrides ts when set (defects)
+	orphan                   bool   // of an impression dropped_hour held back
+}
+
+// pooled is an impressions line kept to be re-sent as a duplicate.
+type pooled struct {
+	line []byte
+	// held: the line was in a file dropped_hour held back, so its first
+	// re-sent copy is no duplicate but the one valid copy written; kinds
+	// are its counts by kind, for that copy.
+	held  bool
+	kinds map[string]int64
 }
 
 // impression is one generated impression, kept for its clicks and bids.
@@ -62,10 +73,12 @@ func (g *generator) hour(ctx context.Context, h time.Time) error {
 	idx := int(h.Sub(g.o.Start) / time.Hour)
 	n := int(float64(g.o.ImpressionsPerDay)*diurnal(h.Hour()) + 0.5)
 	imps := make([]impression, n)
+	g.heldHour = g.held("impressions", h)
 	for i := range imps {
 		imps[i] = g.newImpression(h)
 		g.schedule(&imps[i])
 	}
+	g.heldHour = false
 	if err := g.writeImpressions(ctx, h, idx, imps); err != nil {
 		return err
 	}
@@ -119,7 +132,7 @@ func (g *generator) schedule(im *impression) {
 	if im.bot {
 		clickP = 5
 	}
-	base := csvEvent{user: im.user, campaign: camp, creative: im.creative, domain: im.domain, ua: im.ua, ip: im.ip}
+	base := csvEvent{user: im.user, campaign: camp, creative: im.creative, domain: im.domain, ua: im.ua, ip: im.ip, orphan: g.heldHour}
 	if r.IntN(1000) < clickP {
 		c := base
 		c.id, c.typ = g.id("clk"), "click"
@@ -219,22 +232,36 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 	feed := g.m.Feeds["impressions"]
 	var parts [2]bytes.Buffer
 	counts := [2]*FeedCounts{newFeedCounts(), newFeedCounts()}
+	held := g.held("impressions", h)
 	for i := range imps {
 		p := i % 2
 		im := &imps[i]
-		line := g.impressionLine(im, g.tsJSON(im.ts, counts[p]), counts[p], false)
+		lc := counts[p] // where the line's counts by kind go
+		if held {
+			lc = newFeedCounts()
+		}
+		line := g.impressionLine(im, g.tsJSON(im.ts, lc), lc, false)
 		parts[p].Write(line)
 		counts[p].Records++
 		counts[p].BronzeRows++
 		counts[p].Valid++
 		if im.bot {
-			counts[p].Kinds["bot"]++
+			lc.Kinds["bot"]++
+		}
+		if held {
+			for k, v := range lc.Kinds {
+				counts[p].Kinds[k] += v
+			}
 		}
 		if g.anomalyAt(MissingReference, h) && im.creative == removedCreative {
 			g.m.Anomaly.CreativeImpressions++
 		}
 		if len(g.dupImpressions) < 50 && g.pct(1) {
-			g.dupImpressions = append(g.dupImpressions, line)
+			e := pooled{line: line}
+			if held {
+				e.held, e.kinds = true, lc.Kinds
+			}
+			g.dupImpressions = append(g.dupImpressions, e)
 		}
 	}
 	if g.o.Defects {
@@ -354,8 +381,19 @@ func (g *generator) impressionDefects(h time.Time, idx int, buf *bytes.Buffer, f
 		fc.Kinds["unknown_creative"]++
 	}
 	if idx%3 == 2 && len(g.dupImpressions) > 0 {
-		bad(string(g.dupImpressions[g.rng.IntN(len(g.dupImpressions))]))
-		fc.Duplicates++
+		d := &g.dupImpressions[g.rng.IntN(len(g.dupImpressions))]
+		bad(string(d.line))
+		if d.held && !g.held("impressions", h) {
+			// Its original was held back: this copy is the valid one.
+			d.held = false
+			fc.Valid++
+			for k, v := range d.kinds {
+				fc.Kinds[k] += v
+			}
+			g.m.Anomaly.HeldResent++
+		} else {
+			fc.Duplicates++
+		}
 	}
 }
 
@@ -365,12 +403,16 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 	delete(g.later, h.Unix()/3600)
 	fc := newFeedCounts()
 	rows := make([][]string, 0, len(evs)+8)
+	orphans := map[string]int64{} // clicks and conversions of held-back impressions
 	for _, e := range evs {
 		rows = append(rows, g.csvRow(e))
 		fc.Records++
 		fc.BronzeRows++
 		fc.Valid++
 		fc.Kinds[e.typ]++
+		if e.orphan {
+			orphans[e.typ]++
+		}
 		if e.typ == "click" && len(g.dupClicks) < 50 && g.pct(5) {
 			g.dupClicks = append(g.dupClicks, e)
 		}
@@ -391,6 +433,7 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 			fc.Valid++
 			fc.Kinds["click"]++
 			g.m.Anomaly.Records++
+			g.m.Anomaly.OrphanClicks++
 		}
 	}
 	newCol := g.anomalyAt(NewCSVColumn, h)
@@ -447,6 +490,13 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 	}
 	fc.Files, fc.Bytes = 1, int64(len(data))
 	g.m.Feeds["clicks_conversions"].add(fc)
+	if a := g.m.Anomaly; a != nil {
+		a.OrphanClicks += orphans["click"]
+		a.OrphanConversions += orphans["conversion"]
+		if g.anomalyAt(StalledFeed, h) {
+			a.LastFileHour = h.Hour()
+		}
+	}
 	if g.o.Defects && h.Hour() == 22 {
 		if _, err := g.put(ctx, landing.Key("clicks_conversions", h, "clk-upload.csv.tmp"), []byte("partial"), false); err != nil {
 			return err

@@ -9,6 +9,31 @@
 // most impressions come from RTB bid requests we won, and about 2 % of
 // traffic is from known crawlers.
 //
+// With Anomaly (one kind, Anomalies) the last day of the range carries a
+// data-quality anomaly for the quality checks; everything before it is
+// byte-identical to a run without, and the anomaly never draws from the
+// random stream: events are generated as usual, only what is written
+// changes, so the same run without the anomaly writes the same files
+// under the same keys plus whatever the anomaly held back (a late
+// delivery, which is how a test fixes dropped_hour and stalled_feed):
+//
+//   - dropped_hour: no impressions files for arrival hour 13; their clicks
+//     and conversions are written as usual (orphans, counted).
+//   - stalled_feed: no clicks_conversions files from arrival hour 06 on.
+//   - new_csv_column: every clicks_conversions file has the column
+//     click_source (organic/paid) 4th, in the header and every row.
+//   - avro_v2: every bid_requests file is written with contract v2.
+//   - duplicate_burst: the first impressions file of every hour is
+//     delivered again in the same hour as imp-HH-0-again.json.
+//   - missing_reference: the day's creatives.csv snapshot lacks cr-0001.
+//   - reject_burst: the first impressions file of every hour gets one
+//     malformed line per four of its impressions.
+//   - orphan_clicks: two valid clicks per hour by users that never had an
+//     impression, for existing campaigns.
+//
+// Manifest.Anomaly (AnomalyInfo) has the exact counts; the feed counts
+// include the anomaly's records like any others.
+//
 // Memory is bounded by one hour of events: files are generated hour by
 // hour; only clicks and conversions scheduled for later hours are kept.
 package gen
@@ -98,7 +123,10 @@ type generator struct {
 	seq   int64             // id counter
 	later map[int64][]event // clicks and conversions by arrival hour (unix hours)
 	// dupPool keeps a few valid records of earlier hours to re-send.
-	dupImpressions [][]byte
+	dupImpressions []pooled
+	// heldHour is set while generating an hour whose impressions files
+	// dropped_hour holds back: its clicks and conversions are orphans.
+	heldHour       bool
 	dupClicks      []csvEvent
 	orders         []csvEvent // conversions with an order_id, for order-duplicates
 	redeliverKey   string
