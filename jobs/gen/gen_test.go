@@ -2,13 +2,11 @@ package gen
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/advertisex/adlake/lake/objstore"
@@ -71,25 +69,7 @@ func TestDeterministic(t *testing.T) {
 func TestManifestCountsLines(t *testing.T) {
 	b, m := generate(t, Options{Seed: 3, Days: 1, ImpressionsPerDay: 3000})
 	var lines int64
-	for o, err := range b.List(context.Background(), "impressions/") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := b.Open(context.Background(), o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = rc
-		if strings.HasSuffix(o.Key, ".gz") {
-			if r, err = gzip.NewReader(rc); err != nil {
-				t.Fatal(err)
-			}
-		}
-		data, err := io.ReadAll(r)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range read(t, b, "impressions/") {
 		lines += int64(bytes.Count(data, []byte("\n")))
 	}
 	imp := m.Feeds["impressions"]
