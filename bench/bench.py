@@ -12,10 +12,13 @@ import json, os, platform, re, shutil, subprocess, sys, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bin", "adlake")
 WORK = os.environ.get("ADLAKE_BENCH_DIR", "/tmp/adlake-bench")
+WORK_GO = ROOT  # go run needs the module; DuckDB's temp files go to ./.tmp (ignored by git)
 SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "1000000,2000000").split(",")]
 # BIG: impressions only, both cores: does peak RSS stay flat at 10x the input?
 BIG = int(os.environ.get("BENCH_BIG", "10000000"))
 FEEDS = ["impressions", "clicks_conversions", "bid_requests"]
+# GOLD: impressions/day of the attribution benchmark (gold vs DuckDB SQL on the same silver files).
+GOLD = int(os.environ.get("BENCH_GOLD", "10000000"))
 
 
 def sh(cmd, **kw):
@@ -86,7 +89,19 @@ def main():
         rows.append(dict(scale=BIG, feed="impressions", cores=2, rows=s["rows"], files=s["files"],
                          mb=landing_bytes(landing, "impressions") / 1e6, wall=wall, rss_mib=rss / 1024))
         print(f"{BIG:>8} impressions 2 core(s): {s['rows']/wall:,.0f} rows/s peak RSS {rss/1024:.0f} MiB ({wall:.1f}s)")
-    write_doc(rows, profile(os.path.join(WORK, f"landing-{max(SCALES)}")))
+    gold = gold_bench() if GOLD else None
+    write_doc(rows, profile(os.path.join(WORK, f"landing-{max(SCALES)}")), gold)
+
+
+def gold_bench():
+    """bench/gold: attribution of one day by gold (default 512 MiB budget) and by DuckDB's ASOF SQL,
+    each in its own process (peak RSS = its VmHWM), on the same silver Parquet files."""
+    lake = os.path.join(WORK, f"gold-{GOLD}")
+    out = sh(["go", "run", "./bench/gold", "-dir", lake, "-impressions", str(GOLD), "-engines", "gold,duckdb-asof"],
+             cwd=WORK_GO).stdout
+    summary = json.loads(out.strip().splitlines()[-1])
+    print("gold:", json.dumps(summary))
+    return summary
 
 
 def profile(landing):
@@ -100,7 +115,23 @@ def profile(landing):
     return "\n".join(l for l in top.splitlines() if not l.startswith(("File:", "Build ID:", "Type:", "Time:")))
 
 
-def write_doc(rows, top):
+def gold_lines(g):
+    out = ["", f"## Gold attribution ({GOLD:,} impressions/day, one day, 2 cores)", "",
+           "`go run ./bench/gold`: `gold.Attribute` (the sort-merge join of docs/gold.md with the default",
+           "512 MiB budget) against DuckDB 1.5.6 running the same rules as ASOF joins over the same silver",
+           "Parquet files; each engine in its own process, peak RSS is its VmHWM.", "",
+           "| engine | seconds | peak RSS MiB | conversions | spill files | spill MiB |", "|---|---:|---:|---:|---:|---:|"]
+    for name in ("gold", "duckdb-asof"):
+        r = g.get(name)
+        if r:
+            out.append(f"| {name} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} | {r['rows']:,} | "
+                       f"{r.get('spill_files', 0)} | {r.get('spill_mib', 0):.0f} |")
+    if "ratio_to_fastest_duckdb" in g:
+        out += ["", f"gold / DuckDB time: {g['ratio_to_fastest_duckdb']:.2f}x; same attribution counts: {g['same_counts']}"]
+    return out
+
+
+def write_doc(rows, top, gold=None):
     out = [
         "# Benchmarks",
         "",
@@ -124,6 +155,8 @@ def write_doc(rows, top):
                    f"{r['rows']/r['wall']:,.0f} | {r['mb']/r['wall']:.1f} | {r['rss_mib']:.0f} |")
     out += ["", f"## Where the time goes (impressions, {max(SCALES):,}/day, 2 cores, `go tool pprof -top`)", "",
             "```", top.strip(), "```"]
+    if gold:
+        out += gold_lines(gold)
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().strip()]
