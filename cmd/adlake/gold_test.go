@@ -78,3 +78,24 @@ func TestDailyRestatesLateConversions(t *testing.T) {
 		t.Errorf("%d gold rows in ops.runs, want 10", gold)
 	}
 }
+
+// TestBackfillParallel: a parallel backfill builds each date once, with
+// the rows of a sequential one, and a second run finds nothing to do.
+func TestBackfillParallel(t *testing.T) {
+	dir := t.TempDir()
+	m := generate(t, filepath.Join(dir, "lakehouse", "landing"), gen.Options{Seed: 9, Days: 3, ImpressionsPerDay: 2000})
+	if code, out, errs := runCLI(t, dir, nil, "ingest"); code != exitOK {
+		t.Fatalf("ingest: %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs := runCLI(t, dir, nil, "backfill", "--from", "2026-11-25", "--to", "2026-11-27", "--parallel", "3")
+	if code != exitOK || strings.Count(out, " built ") != 3 {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, lastLines(errs, 10))
+	}
+	lake := laketest.Open(t, filepath.Join(dir, "lakehouse"))
+	if got, want := lake.Rows(t, schema.GoldAttributedConversions), m.Feeds["clicks_conversions"].Kinds["conversion"]; got != want {
+		t.Fatalf("gold.attributed_conversions: %d rows, want %d", got, want)
+	}
+	if code, out, _ := runCLI(t, dir, nil, "backfill", "--from", "2026-11-25", "--to", "2026-11-27"); code != exitOK || !strings.Contains(out, "up to date") {
+		t.Fatalf("second backfill: exit %d\n%s", code, out)
+	}
+}
