@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if dqTemplate.dir != "" {
+		os.RemoveAll(dqTemplate.dir)
+	}
 	os.Exit(code)
 }
 
