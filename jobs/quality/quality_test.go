@@ -127,3 +127,9 @@ func TestAcceptedFields(t *testing.T) {
 		t.Fatalf("other feeds keep everything: %+v", got)
 	}
 }
+
+func TestRunChecksSkipIdleFeeds(t *testing.T) {
+	if rs := RunChecks([]FeedRun{{Feed: "impressions", Table: "bronze.impressions", Silver: true}}, time.Now(), limits()); len(rs) != 0 {
+		t.Fatalf("a feed with nothing new yields %+v; an open alert must not be resolved by an idle run", rs)
+	}
+}

@@ -38,16 +38,16 @@ type DriftFiles struct {
 }
 
 // RunChecks grades one run's feeds. Feeds that read no records yield no
-// rate or drift results (nothing was observed), so an alert raised by an
+// results (nothing was observed), so an alert raised by an
 // earlier run stays open until a run with records passes.
 func RunChecks(feeds []FeedRun, at time.Time, lim config.Quality) []Result {
 	var out []Result
 	for _, f := range feeds {
 		base := Result{Date: day(at), Table: f.Table}
-		out = append(out, reconcile(base, f, lim.Reconciliation))
 		if f.Landing+f.SilverIn == 0 {
 			continue
 		}
+		out = append(out, reconcile(base, f, lim.Reconciliation))
 		rejected := f.BronzeRejected + f.SilverRejected
 		processed := f.BronzeRejected + f.SilverIn
 		if !f.Silver {
