@@ -20,7 +20,9 @@ demo: build ## generate one day of data with defects under ./lakehouse and inges
 	./bin/adlake status --log-format text
 
 test: build ## all tests against real local services, then a short fuzz run
-	eval "$$(localstack/up.sh)" && go test -count=1 -timeout 20m ./...
+	@# up.sh's exports go through a file so that a failed start stops make here.
+	localstack/up.sh > .services.env
+	. ./.services.env && go test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz-short
 
 test-unit: ## tests that need no service (S3 tests skip outside CI)
