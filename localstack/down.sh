@@ -11,7 +11,7 @@ for pidfile in "$STACK_DIR"/*/pid; do
   case $svc in
     s3) want=versitygw ;; pg) want=postgres ;; moto) want=moto_server ;; mailpit) want=mailpit ;; trino) want=trino ;; *) want= ;;
   esac
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  cmd=$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)
   if [ -n "$cmd" ] && { [ -z "$want" ] || [[ $cmd == *"$want"* ]]; }; then
     kill "$pid" 2>/dev/null && echo "localstack: stopped $svc" >&2
   fi
