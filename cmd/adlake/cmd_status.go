@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/jobs/bronze"
+	"github.com/advertisex/adlake/jobs/quality"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/runs"
@@ -26,7 +28,7 @@ func statusCommand() command {
 		usage: `Shows, per feed, how many landing files exist, how many are committed and
 how many are pending (what the next 'adlake ingest' would read), the rows in
 bronze and in ops.quarantine, the last commit, and the most recent runs
-from ops.runs. Read-only.`,
+from ops.runs, and the open data-quality alerts. Read-only.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 			var asJSON bool
 			var last int
@@ -88,9 +90,13 @@ func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
 	if err != nil {
 		return err
 	}
+	open, err := quality.OpenAlerts(ctx, cat)
+	if err != nil {
+		return err
+	}
 	if asJSON {
 		data, _ := json.MarshalIndent(map[string]any{"landing": store.String(), "warehouse": cat.Warehouse(),
-			"catalog": catalog.Redact(e.cfg.Catalog), "feeds": feeds, "recent_runs": recent}, "", "  ")
+			"catalog": catalog.Redact(e.cfg.Catalog), "feeds": feeds, "recent_runs": recent, "open_alerts": open}, "", "  ")
 		_, err := fmt.Fprintln(e.out, string(data))
 		return err
 	}
@@ -112,7 +118,14 @@ func runStatus(ctx context.Context, e *env, asJSON bool, last int) error {
 	if len(recent) == 0 {
 		fmt.Fprintln(w, "  (none yet)")
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.out, "\nopen alerts: %d (ops.alerts; adlake quality shows the findings)\n", len(open))
+	for _, k := range sortedKeys(open) {
+		fmt.Fprintf(e.out, "  %-5s %s\n", strings.ToUpper(string(open[k])), k)
+	}
+	return nil
 }
 
 func orDash(s string) string {

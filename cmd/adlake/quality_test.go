@@ -233,9 +233,15 @@ func TestQualityJobNotRun(t *testing.T) {
 		t.Errorf("job_not_run = %+v, want fail after about 180 minutes", r)
 	}
 	l.expectAlerts(t, subject(alert.Firing, quality.Fail, quality.JobNotRun, "ops.runs", "job=ingest"))
+	if out := l.cli(t, exitOK, "status"); !strings.Contains(out, "open alerts: 1") || !strings.Contains(out, "FAIL  job_not_run|ops.runs|job=ingest") {
+		t.Errorf("status does not show the open alert:\n%s", out)
+	}
 	// Still not run: deduplicated.
 	l.cli(t, exitChecks, "quality", "--checks", "job_not_run", "--as-of", late)
 	l.expectAlerts(t)
 	l.cli(t, exitOK, "quality", "--checks", "job_not_run", "--as-of", time.Now().UTC().Format(time.RFC3339))
 	l.expectAlerts(t, subject(alert.Resolved, quality.Pass, quality.JobNotRun, "ops.runs", "job=ingest"))
+	if out := l.cli(t, exitOK, "status"); !strings.Contains(out, "open alerts: 0") {
+		t.Errorf("status after the resolve:\n%s", out)
+	}
 }

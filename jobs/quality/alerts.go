@@ -56,7 +56,7 @@ type Sent struct {
 // after every channel was tried; the state still advances (a channel that
 // is down does not make the others repeat themselves).
 func (a *Alerter) Alert(ctx context.Context, run Run, rs []Result) ([]Sent, error) {
-	open, err := a.open(ctx)
+	open, err := OpenAlerts(ctx, a.cat)
 	if err != nil {
 		return nil, err
 	}
@@ -110,9 +110,10 @@ func (a *Alerter) message(run Run, r Result, state string) alert.Message {
 	}
 }
 
-// open returns the status of every open (last message firing) alert by key.
-func (a *Alerter) open(ctx context.Context) (map[string]Status, error) {
-	recs, err := batches(ctx, a.cat, schema.Alerts, iceberg.AlwaysTrue{}, "alert_key", "state", "status", "sent_at")
+// OpenAlerts returns the status of every open alert (its last message was
+// "firing") by condition key, check|table|partition.
+func OpenAlerts(ctx context.Context, cat Catalog) (map[string]Status, error) {
+	recs, err := batches(ctx, cat, schema.Alerts, iceberg.AlwaysTrue{}, "alert_key", "state", "status", "sent_at")
 	if err != nil {
 		return nil, err
 	}
