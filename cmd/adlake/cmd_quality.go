@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,7 +102,7 @@ func parseQuality(date, from, to, asOf, checks string) (qualityRequest, error) {
 		if c = strings.TrimSpace(c); c == "" {
 			continue
 		}
-		if !contains(quality.Checks, c) {
+		if !slices.Contains(quality.Checks, c) {
 			return req, usageError{fmt.Errorf("--checks: unknown check %q (checks: %s)", c, strings.Join(quality.Checks, ", "))}
 		}
 		req.only = append(req.only, c)
@@ -124,15 +126,6 @@ func parseQuality(date, from, to, asOf, checks string) (qualityRequest, error) {
 		req.now = req.now || d.Equal(today)
 	}
 	return req, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // runQuality runs the checks of req, records them (one commit per date)
@@ -241,7 +234,7 @@ type resultOut struct {
 
 func resultJSON(r quality.Result) resultOut {
 	obs := "-"
-	if r.Observed == r.Observed { // not NaN
+	if !math.IsNaN(r.Observed) {
 		obs = fmt.Sprintf("%.6g", r.Observed)
 	}
 	return resultOut{r.Date.Format(time.DateOnly), r.Check, r.Table, r.Partition, obs, r.Expected, string(r.Status), r.Detail}
