@@ -308,6 +308,18 @@ func (c Config) Validate() error {
 	if c.MemoryLimitMiB < 64 {
 		errs = append(errs, fmt.Errorf("memory_limit_mib %d: want at least 64", c.MemoryLimitMiB))
 	}
+	q := c.Quality
+	for name, sev := range map[string]string{"row_count": q.RowCount.Severity, "freshness_event": q.FreshEvents.Severity,
+		"freshness_landing": q.FreshLanding.Severity, "job_not_run": q.JobNotRun.Severity, "schema_drift": q.SchemaDrift.Severity,
+		"null_rate": q.NullRate.Severity, "duplicate_rate": q.DuplicateRate.Severity, "reject_rate": q.RejectRate.Severity,
+		"unknown_creative": q.UnknownCreative.Severity, "orphan_clicks": q.OrphanClicks.Severity, "reconciliation": q.Reconciliation.Severity} {
+		if sev != "warn" && sev != "fail" {
+			errs = append(errs, fmt.Errorf("quality.%s.severity %q: want warn or fail", name, sev))
+		}
+	}
+	if c.Gold.MemoryBudgetMiB < 16 {
+		errs = append(errs, fmt.Errorf("gold.memory_budget_mib %d: want at least 16", c.Gold.MemoryBudgetMiB))
+	}
 	if c.Log.Format != "json" && c.Log.Format != "text" {
 		errs = append(errs, fmt.Errorf("log.format %q: want json or text", c.Log.Format))
 	}

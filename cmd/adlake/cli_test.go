@@ -56,6 +56,12 @@ func TestCLIExitCodesAndHelp(t *testing.T) {
 		{name: "compact of an empty lake", args: []string{"compact", "--from", "2026-11-25"}, code: exitOK, inOut: "silver.impressions"},
 		{name: "sweep of an empty lake", args: []string{"sweep", "--dry-run"}, code: exitOK, inOut: fmt.Sprintf("swept %d tables", len(schema.All()))},
 		{name: "sweep too young", args: []string{"sweep", "--older-than", "5m"}, code: exitUsage, inErr: "at least 1h"},
+		{name: "bad severity", args: []string{"quality"}, env: map[string]string{"ADLAKE_QUALITY_REJECT_RATE_SEVERITY": "loud"}, code: exitUsage, inErr: "quality.reject_rate.severity"},
+		{name: "unknown check", args: []string{"quality", "--checks", "vibes"}, code: exitUsage, inErr: `unknown check "vibes"`},
+		{name: "unknown anomaly", args: []string{"gen", "--anomaly", "meteor"}, code: exitUsage, inErr: "meteor"},
+		{name: "quality of an empty lake", args: []string{"quality", "--date", "2026-11-25", "--no-alerts"}, code: exitOK, inOut: "passed:"},
+		{name: "daily of an empty lake", args: []string{"run", "daily", "--date", "2026-11-25"}, code: exitOK, inOut: "2026-11-25  built"},
+		{name: "backfill needs --from", args: []string{"backfill"}, code: exitUsage, inErr: "--from"},
 		{name: "bad memory limit", args: []string{"status", "--memory-limit-mib", "1"}, code: exitUsage, inErr: "memory_limit_mib"},
 	}
 	for _, c := range cases {
