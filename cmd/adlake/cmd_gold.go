@@ -11,10 +11,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/apache/iceberg-go/table"
+
 	"github.com/advertisex/adlake/jobs/gold"
 	"github.com/advertisex/adlake/jobs/quality"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/schema"
 )
 
 // goldJob is the ops.runs job name of gold builds.
@@ -157,9 +160,27 @@ func runGold(ctx context.Context, e *env, req goldRequest) error {
 	if err != nil {
 		return err
 	}
-	outcomes := buildDates(ctx, e, cat, req, todo)
+	var gcat gold.Catalog = cat
+	if kill := killSwitch(e.getenv("ADLAKE_TEST_KILL_AFTER_COMMIT")); kill != nil {
+		gcat = killingCatalog{cat, kill}
+	}
+	outcomes := buildDates(ctx, e, cat, gcat, req, todo)
 	printGold(e, outcomes, req.asJSON)
 	return goldResult(outcomes)
+}
+
+// killingCatalog is the kill tests' knob on gold commits (see killSwitch).
+type killingCatalog struct {
+	*catalog.Catalog
+	after func(schema.Table)
+}
+
+func (k killingCatalog) Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error) {
+	tbl, err := k.Catalog.Commit(ctx, t, build)
+	if err == nil {
+		k.after(t)
+	}
+	return tbl, err
 }
 
 // errGoldBusy is a second gold job while one runs (exit 4).
@@ -179,7 +200,7 @@ func goldDates(ctx context.Context, e *env, cat *catalog.Catalog, req goldReques
 
 // buildDates builds dates with req.parallel workers, holding back the
 // dates whose latest partition checks failed.
-func buildDates(ctx context.Context, e *env, cat *catalog.Catalog, req goldRequest, todo []gold.StaleDate) []goldOutcome {
+func buildDates(ctx context.Context, e *env, cat *catalog.Catalog, gcat gold.Catalog, req goldRequest, todo []gold.StaleDate) []goldOutcome {
 	out := make([]goldOutcome, len(todo))
 	budget := e.cfg.Gold.MemoryBudgetMiB << 20 / int64(req.parallel)
 	var mu sync.Mutex
@@ -191,7 +212,7 @@ func buildDates(ctx context.Context, e *env, cat *catalog.Catalog, req goldReque
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out[i] = buildDate(ctx, e, cat, todo[i], budget)
+				out[i] = buildDate(ctx, e, cat, gcat, todo[i], budget)
 				mu.Lock()
 				done++
 				e.term.progress("gold", done, len(todo), 0, 0)
@@ -217,7 +238,7 @@ func buildDates(ctx context.Context, e *env, cat *catalog.Catalog, req goldReque
 }
 
 // buildDate builds one date (unless its checks failed) and records it.
-func buildDate(ctx context.Context, e *env, cat *catalog.Catalog, sd gold.StaleDate, budget int64) goldOutcome {
+func buildDate(ctx context.Context, e *env, cat *catalog.Catalog, gcat gold.Catalog, sd gold.StaleDate, budget int64) goldOutcome {
 	o := goldOutcome{Date: sd.Date.Format(time.DateOnly), Reason: sd.Reason}
 	rec := runs.Record{RunID: newRunID(goldJob), Job: goldJob, Feed: "*", Started: time.Now().UTC(),
 		WindowStart: sd.Date, WindowEnd: sd.Date.AddDate(0, 0, 1), Version: version}
@@ -231,7 +252,7 @@ func buildDate(ctx context.Context, e *env, cat *catalog.Catalog, sd gold.StaleD
 			return finishGold(ctx, e, cat, o, rec, nil, err)
 		}
 	}
-	rep, err := gold.Build(ctx, cat, sd.Date, gold.Options{Windows: goldWindows(e), MemoryBudget: budget,
+	rep, err := gold.Build(ctx, gcat, sd.Date, gold.Options{Windows: goldWindows(e), MemoryBudget: budget,
 		SpillDir: e.cfg.Gold.SpillDir, BatchRows: e.cfg.Ingest.BatchRows, Logger: e.log, RunID: rec.RunID})
 	o.Rows, o.Spills = rep.Rows, rep.Sort.SpillFiles
 	return finishGold(ctx, e, cat, o, rec, &rep, err)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,5 +99,60 @@ func TestBackfillParallel(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, dir, nil, "backfill", "--from", "2026-11-25", "--to", "2026-11-27"); code != exitOK || !strings.Contains(out, "up to date") {
 		t.Fatalf("second backfill: exit %d\n%s", code, out)
+	}
+}
+
+// TestBackfillSurvivesKills: a backfill killed (SIGKILL) right after its
+// Nth gold commit, between the tables of one date or between dates, and
+// then run again, publishes exactly what an uninterrupted one does.
+func TestBackfillSurvivesKills(t *testing.T) {
+	template := t.TempDir()
+	generate(t, template, gen.Options{Seed: 8, Days: 3, ImpressionsPerDay: 2000})
+	fresh := func() string {
+		dir := t.TempDir()
+		if err := os.CopyFS(filepath.Join(dir, "lakehouse", "landing"), os.DirFS(template)); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binary, "ingest")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ingest: %v\n%s", err, out)
+		}
+		return dir
+	}
+	backfill := func(dir string, env ...string) error {
+		cmd := exec.Command(binary, "backfill", "--from", "2026-11-25", "--to", "2026-11-27", "--parallel", "2")
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+		return cmd.Run()
+	}
+	counts := func(dir string) [3]int64 {
+		lake := laketest.Open(t, filepath.Join(dir, "lakehouse"))
+		var n [3]int64
+		for i, tb := range schema.Gold() {
+			n[i] = lake.Rows(t, tb)
+		}
+		return n
+	}
+	clean := fresh()
+	if err := backfill(clean); err != nil {
+		t.Fatalf("clean backfill: %v", err)
+	}
+	want := counts(clean)
+	if want[0] == 0 || want[1] == 0 || want[2] == 0 {
+		t.Fatalf("a clean backfill published %v rows", want)
+	}
+	for _, kill := range []int{1, 2, 4, 8} { // 3 dates x 3 tables = 9 commits
+		t.Run(fmt.Sprint(kill), func(t *testing.T) {
+			dir := fresh()
+			if err := backfill(dir, fmt.Sprintf("ADLAKE_TEST_KILL_AFTER_COMMIT=%d", kill)); !killedBySIGKILL(err) {
+				t.Fatalf("backfill was not killed: %v", err)
+			}
+			if err := backfill(dir); err != nil {
+				t.Fatalf("backfill after the kill: %v", err)
+			}
+			if got := counts(dir); got != want {
+				t.Fatalf("gold rows %v after a kill at commit %d, want %v", got, kill, want)
+			}
+		})
 	}
 }
