@@ -96,3 +96,17 @@ func TestConfigurationDocIsCurrent(t *testing.T) {
 		t.Fatal("docs/configuration.md does not contain the current settings table; paste `adlake config --reference` into it")
 	}
 }
+
+// TestExampleConfigLoads keeps adlake.yaml.example valid.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load("../adlake.yaml.example", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Quality.AcceptedFields != "impressions:viewability" || c.Gold.MemoryBudgetMiB != 512 || c.Alerts.SMTPPasswordEnv != "ADLAKE_SMTP_PASSWORD" {
+		t.Fatalf("example not read as written: %+v %+v", c.Quality, c.Alerts)
+	}
+}
