@@ -42,52 +42,28 @@ func (x *builder) field(name string) array.Builder {
 	return x.b.Field(i)
 }
 
-func (x *builder) str(name string, v opt[string]) {
-	if b, ok := x.field(name).(*array.StringBuilder); ok {
-		if v.OK {
-			b.Append(v.V)
-		} else {
-			b.AppendNull()
-		}
-	} else {
+// put appends v (null when unset) to the column name, whose builder must
+// be a B.
+func put[V any, B interface {
+	array.Builder
+	Append(V)
+}](x *builder, name string, v opt[V]) {
+	b, ok := x.field(name).(B)
+	switch {
+	case !ok:
 		x.typeErr(name)
+	case v.OK:
+		b.Append(v.V)
+	default:
+		b.AppendNull()
 	}
 }
 
-func (x *builder) i64(name string, v opt[int64]) {
-	if b, ok := x.field(name).(*array.Int64Builder); ok {
-		if v.OK {
-			b.Append(v.V)
-		} else {
-			b.AppendNull()
-		}
-	} else {
-		x.typeErr(name)
-	}
-}
-
-func (x *builder) f64(name string, v opt[float64]) {
-	if b, ok := x.field(name).(*array.Float64Builder); ok {
-		if v.OK {
-			b.Append(v.V)
-		} else {
-			b.AppendNull()
-		}
-	} else {
-		x.typeErr(name)
-	}
-}
-
+func (x *builder) str(name string, v opt[string])  { put[string, *array.StringBuilder](x, name, v) }
+func (x *builder) i64(name string, v opt[int64])   { put[int64, *array.Int64Builder](x, name, v) }
+func (x *builder) f64(name string, v opt[float64]) { put[float64, *array.Float64Builder](x, name, v) }
 func (x *builder) ts(name string, v opt[int64]) {
-	if b, ok := x.field(name).(*array.TimestampBuilder); ok {
-		if v.OK {
-			b.Append(arrow.Timestamp(v.V))
-		} else {
-			b.AppendNull()
-		}
-	} else {
-		x.typeErr(name)
-	}
+	put[arrow.Timestamp, *array.TimestampBuilder](x, name, opt[arrow.Timestamp]{arrow.Timestamp(v.V), v.OK})
 }
 
 func (x *builder) date(name string, d arrow.Date32) {
