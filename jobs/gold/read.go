@@ -8,12 +8,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -143,35 +142,8 @@ func readFiles(ctx context.Context, fs icebergio.IO, paths []string, names []str
 }
 
 func readFile(ctx context.Context, fs icebergio.IO, path string, names []string, alloc memory.Allocator, batchRows int, fn func(cols) error) error {
-	f, err := fs.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	pr, err := file.NewParquetReader(f)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer pr.Close()
-	leaves := make([]int, 0, len(names))
-	for _, n := range names {
-		i := pr.MetaData().Schema.ColumnIndexByName(n)
-		if i < 0 {
-			return fmt.Errorf("read %s: no column %s", path, n)
-		}
-		leaves = append(leaves, i)
-	}
-	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows), Parallel: true}, alloc)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	rr, err := fr.GetRecordReader(ctx, leaves, nil)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer rr.Release()
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	o := catalog.ParquetRead{Columns: names, BatchRows: batchRows, Parallel: true, Alloc: alloc}
+	return catalog.ReadParquet(ctx, fs, path, o, func(rec arrow.RecordBatch) error {
 		c := cols{rec: rec, idx: map[string]int{}}
 		for i, f := range rec.Schema().Fields() {
 			c.idx[f.Name] = i
@@ -179,14 +151,8 @@ func readFile(ctx context.Context, fs icebergio.IO, path string, names []string,
 		if err := fn(c); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	if err := rr.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 func (c cols) rows() int { return int(c.rec.NumRows()) }

@@ -10,8 +10,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
@@ -270,34 +268,9 @@ func partitionOf(t table.FileScanTask) string { return fmt.Sprint(t.File.Partiti
 
 // readFile streams one bronze Parquet file through the transformer.
 func (p *passRun) readFile(ctx context.Context, fs icebergio.IO, path string, tr transformer) error {
-	f, err := fs.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	pr, err := file.NewParquetReader(f)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer pr.Close()
-	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: int64(p.j.o.BatchRows)}, p.j.o.Alloc)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer rr.Release()
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	o := catalog.ParquetRead{BatchRows: p.j.o.BatchRows, Alloc: p.j.o.Alloc}
+	return catalog.ReadParquet(ctx, fs, path, o, func(rec arrow.RecordBatch) error {
 		p.fr.RowsIn += rec.NumRows()
-		if err := tr.batch(ctx, rec); err != nil {
-			return err
-		}
-	}
-	if err := rr.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	return nil
+		return tr.batch(ctx, rec)
+	})
 }
