@@ -245,18 +245,7 @@ func writeTable(ctx context.Context, tbl *table.Table, t schema.Table, res *resu
 
 // partitionFiles returns the data files of tbl's partition event_date = day.
 func partitionFiles(ctx context.Context, tbl *table.Table, day arrow.Date32) ([]iceberg.DataFile, error) {
-	if tbl.CurrentSnapshot() == nil {
-		return nil, nil
-	}
-	tasks, err := tbl.Scan(table.WithRowFilter(iceberg.EqualTo(iceberg.Reference(schema.ColEventDate), iceberg.Date(day)))).PlanFiles(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", tbl.Identifier(), err)
-	}
-	out := make([]iceberg.DataFile, len(tasks))
-	for i, t := range tasks {
-		out[i] = t.File
-	}
-	return out, nil
+	return catalog.DataFiles(ctx, tbl, catalog.OnDates(schema.ColEventDate, day, day))
 }
 
 // dateOf parses a PropDate value.

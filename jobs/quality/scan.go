@@ -11,6 +11,7 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -21,12 +22,7 @@ type Catalog interface {
 
 // onDates is a row filter selecting event dates [from, to].
 func onDates(col string, from, to time.Time) iceberg.BooleanExpression {
-	d := func(t time.Time) iceberg.Date { return iceberg.Date(t.Unix() / 86400) }
-	if from.Equal(to) {
-		return iceberg.EqualTo(iceberg.Reference(col), d(from))
-	}
-	return iceberg.NewAnd(iceberg.GreaterThanEqual(iceberg.Reference(col), d(from)),
-		iceberg.LessThanEqual(iceberg.Reference(col), d(to)))
+	return catalog.OnDates(col, arrow.Date32FromTime(from), arrow.Date32FromTime(to))
 }
 
 // files plans the data files of t matching filter (all when nil).
@@ -35,22 +31,7 @@ func files(ctx context.Context, cat Catalog, t schema.Table, filter iceberg.Bool
 	if err != nil {
 		return nil, err
 	}
-	if tbl.CurrentSnapshot() == nil {
-		return nil, nil
-	}
-	var opts []table.ScanOption
-	if filter != nil {
-		opts = append(opts, table.WithRowFilter(filter))
-	}
-	tasks, err := tbl.Scan(opts...).PlanFiles(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", t, err)
-	}
-	out := make([]iceberg.DataFile, len(tasks))
-	for i, task := range tasks {
-		out[i] = task.File
-	}
-	return out, nil
+	return catalog.DataFiles(ctx, tbl, filter)
 }
 
 // batches streams the selected columns of t's rows matching filter.

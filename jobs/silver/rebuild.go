@@ -99,30 +99,13 @@ func fresh(tr transformer) {
 
 // filesOfDates returns the data files of the silver partitions lo..hi.
 func filesOfDates(ctx context.Context, tbl *table.Table, lo, hi arrow.Date32) ([]iceberg.DataFile, error) {
-	if tbl.CurrentSnapshot() == nil {
-		return nil, nil
-	}
-	filter := iceberg.NewAnd(
-		iceberg.GreaterThanEqual(iceberg.Reference(schema.ColEventDate), iceberg.Date(lo)),
-		iceberg.LessThanEqual(iceberg.Reference(schema.ColEventDate), iceberg.Date(hi)))
-	tasks, err := tbl.Scan(table.WithRowFilter(filter)).PlanFiles(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", tbl.Identifier(), err)
-	}
-	out := make([]iceberg.DataFile, len(tasks))
-	for i, t := range tasks {
-		out[i] = t.File
-	}
-	return out, nil
+	return catalog.DataFiles(ctx, tbl, catalog.OnDates(schema.ColEventDate, lo, hi))
 }
 
 // readArrivals reads the bronze partitions of arrival days lo..hi in
 // arrival order (partition, then file).
 func (p *passRun) readArrivals(ctx context.Context, tbl *table.Table, lo, hi arrow.Date32, tr transformer) error {
-	filter := iceberg.NewAnd(
-		iceberg.GreaterThanEqual(iceberg.Reference(schema.ColLandingDate), iceberg.Date(lo)),
-		iceberg.LessThanEqual(iceberg.Reference(schema.ColLandingDate), iceberg.Date(hi)))
-	tasks, err := tbl.Scan(table.WithRowFilter(filter)).PlanFiles(ctx)
+	tasks, err := tbl.Scan(table.WithRowFilter(catalog.OnDates(schema.ColLandingDate, lo, hi))).PlanFiles(ctx)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", tbl.Identifier(), err)
 	}
