@@ -278,7 +278,7 @@ func runRecords(rep bronze.Report, runErr error) []runs.Record {
 		r := runs.Record{
 			RunID: rep.RunID, Job: bronze.Job, Feed: f.Feed, Status: status, Started: f.Started, Finished: f.Ended,
 			WindowStart: f.WindowStart, WindowEnd: f.WindowEnd, Files: int64(f.Files), FilesUnreadable: int64(f.FilesUnreadable),
-			BytesIn: f.Bytes, RowsIn: f.Rows + f.RejectedRecords, RowsOut: f.Rows, RowsRejected: f.Rejects,
+			BytesIn: f.Bytes, RowsIn: f.Decoded + f.RejectedRecords, RowsOut: f.Rows, RowsRejected: f.Rejects,
 			Commits: int64(f.Commits), Version: version,
 		}
 		if f.Err != nil {

@@ -265,7 +265,7 @@ func feedRuns(rep bronze.Report, srep silver.Report, silverOn bool) []quality.Fe
 	var out []quality.FeedRun
 	for _, f := range rep.Feeds {
 		fr := quality.FeedRun{Feed: f.Feed, Table: schema.Bronze[f.Feed].String(),
-			Landing: f.Rows + f.RejectedRecords, Bronze: f.Rows, BronzeRejected: f.RejectedRecords}
+			Landing: f.Decoded + f.RejectedRecords, Bronze: f.Rows, BronzeRejected: f.RejectedRecords}
 		if s, ok := byFeed[f.Feed]; ok && silverOn {
 			fr.Silver, fr.SilverIn = true, s.RowsIn
 			fr.SilverOut, fr.SilverRejected, fr.SilverDup = sum(s.Valid), sum(s.Rejected), sum(s.Duplicates)

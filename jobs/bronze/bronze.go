@@ -128,7 +128,8 @@ type FeedReport struct {
 	AlreadyCommitted int              // landing files found committed before this run
 	Ignored          map[string]int   // objects under the feed that are not landing files, by reason
 	Bytes            int64            // landing bytes read
-	Rows             int64            // rows appended to bronze
+	Decoded          int64            // records the decoders parsed into rows
+	Rows             int64            // rows the bronze commits added (from their data files)
 	Rejects          int64            // quarantine rows written
 	RejectedRecords  int64            // landing records inside them (where known)
 	Blank            int64            // blank JSON lines skipped

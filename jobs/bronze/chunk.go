@@ -128,6 +128,7 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 		return err
 	}
 	fr.Commits++
+	fr.Rows += committedRows(dataFiles)
 	o.AfterCommit(bronzeT)
 	if c.tap != nil {
 		committed = true
@@ -146,6 +147,17 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	fr.Files += len(chunk)
 	log.Info("committed chunk", "files", len(chunk), "data_files", len(dataFiles), "quarantine_files", len(qFiles))
 	return nil
+}
+
+// committedRows counts the rows of data files from their metadata: what a
+// commit actually added, which reconciliation holds against the records
+// the decoders counted.
+func committedRows(files []iceberg.DataFile) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.Count()
+	}
+	return n
 }
 
 // writerBuffer is how many record batches a Parquet writer may hold queued
@@ -237,8 +249,8 @@ func (c *chunkRun) readFile(ctx context.Context, f landing.File) (catalog.FileEn
 	if err := em.flush(); err != nil {
 		return entry, err
 	}
-	entry.Rows, entry.Rejects = st.Rows, em.n
-	c.fr.Rows += st.Rows
+	entry.Rows, entry.Rejects = em.rows, em.n
+	c.fr.Decoded += st.Rows
 	c.fr.Blank += st.Blank
 	c.fr.RejectedRecords += st.Rejected
 	c.fr.noteDrift(f.Key, st.Drift)
@@ -255,9 +267,11 @@ type emitter struct {
 	file landing.File
 	skip bool  // this file's rejects are already committed to quarantine
 	n    int64 // rejects seen
+	rows int64 // rows handed to the bronze writer
 }
 
 func (e *emitter) Batch(rec arrow.RecordBatch) error {
+	e.rows += rec.NumRows()
 	if e.c.tap != nil {
 		if err := e.c.tap.Batch(e.ctx, rec); err != nil {
 			e.c.tap.Abort()

@@ -62,22 +62,22 @@ func NewBidRequests(o Options) (*BidRequests, error) {
 }
 
 // Decode reads one container file to the end.
-func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema, src Source, emit Emitter) (st Stats, err error) {
-	defer func() {
-		// The Avro library is third-party code facing hostile input; a
-		// panic in it must not take the batch down.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: Avro decoder failed: %v", ErrUnreadable, p)
-		}
-	}()
+func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema, src Source, emit Emitter) (Stats, error) {
+	return decodeWith(sc, src, emit, d.opts, func(bt *batcher, st *Stats) error {
+		return d.decode(ctx, r, bt, st)
+	})
+}
+
+func (d *BidRequests) decode(ctx context.Context, r io.Reader, bt *batcher, st *Stats) error {
+	emit := bt.emit
 	o, err := newOCFReader(r)
 	if err != nil {
-		return st, err
+		return err
 	}
 	defer o.close()
 	writer, err := avro.ParseWithCache(string(o.meta["avro.schema"]), "", &avro.SchemaCache{})
 	if err != nil {
-		return st, fmt.Errorf("%w: Avro writer schema: %w", ErrUnreadable, err)
+		return fmt.Errorf("%w: Avro writer schema: %w", ErrUnreadable, err)
 	}
 	version, ok := d.known[writer.Fingerprint()]
 	if !ok {
@@ -85,20 +85,15 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 		version = "other:" + hex.EncodeToString(fp[:8])
 	}
 	st.Drift = d.writerDrift(writer)
-	bt, err := newBatcher(sc, src, emit, d.opts)
-	if err != nil {
-		return st, err
-	}
-	defer bt.release()
 	cols, err := bidBuilders(bt)
 	if err != nil {
-		return st, err
+		return err
 	}
 	var ordinal int64
 	var rec schema.BidRequest
 	for {
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return err
 		}
 		blk, err := o.next()
 		if errors.Is(err, io.EOF) {
@@ -110,8 +105,8 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 			if serr != nil {
 				detail = fmt.Sprintf("Avro block at byte %d: %v; no sync marker follows", blk.start, err)
 			}
-			if err := reject(emit, &st, Reject{Offset: ordinal, Reason: ReasonMalformed, Detail: detail, Raw: skipped, Binary: true}); err != nil {
-				return st, err
+			if err := reject(emit, st, Reject{Offset: ordinal, Reason: ReasonMalformed, Detail: detail, Raw: skipped, Binary: true}); err != nil {
+				return err
 			}
 			if serr != nil {
 				break
@@ -119,9 +114,9 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 			continue
 		}
 		if err != nil {
-			if err := reject(emit, &st, Reject{Offset: ordinal, Records: blk.count, Reason: ReasonMalformed,
+			if err := reject(emit, st, Reject{Offset: ordinal, Records: blk.count, Reason: ReasonMalformed,
 				Detail: fmt.Sprintf("Avro block at byte %d (%d records): %v", blk.start, blk.count, err), Raw: o.data, Binary: true}); err != nil {
-				return st, err
+				return err
 			}
 			ordinal += blk.count
 			continue
@@ -130,22 +125,22 @@ func (d *BidRequests) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 		for i := int64(0); i < blk.count; i++ {
 			rec = schema.BidRequest{}
 			if err := dec.Decode(&rec); err != nil {
-				if err := reject(emit, &st, Reject{Offset: ordinal + i, Records: blk.count - i, Reason: ReasonMalformed,
+				if err := reject(emit, st, Reject{Offset: ordinal + i, Records: blk.count - i, Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("Avro block at byte %d: record %d of %d: %v", blk.start, i, blk.count, err),
 					Raw:    blk.data, Binary: true}); err != nil {
-					return st, err
+					return err
 				}
 				break
 			}
 			cols.append(&rec, version)
 			if err := bt.endRow(ordinal+i, nil); err != nil {
-				return st, err
+				return err
 			}
 			st.Rows++
 		}
 		ordinal += blk.count
 	}
-	return st, bt.flush()
+	return nil
 }
 
 // writerDrift is the drift of a writer schema against contract v1.

@@ -35,16 +35,17 @@ func NewClicksConversions(columns []string, o Options) *ClicksConversions {
 
 // Decode reads r to the end.
 func (d *ClicksConversions) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema, src Source, emit Emitter) (Stats, error) {
-	var st Stats
-	bt, err := newBatcher(sc, src, emit, d.opts)
-	if err != nil {
-		return st, err
-	}
-	defer bt.release()
+	return decodeWith(sc, src, emit, d.opts, func(bt *batcher, st *Stats) error {
+		return d.decode(ctx, r, bt, st)
+	})
+}
+
+func (d *ClicksConversions) decode(ctx context.Context, r io.Reader, bt *batcher, st *Stats) (err error) {
+	emit := bt.emit
 	cols := make([]*array.StringBuilder, len(d.columns))
 	for i, c := range d.columns {
 		if cols[i], err = field[*array.StringBuilder](bt, c); err != nil {
-			return st, err
+			return err
 		}
 	}
 	rec := &recorder{r: r}
@@ -54,10 +55,10 @@ func (d *ClicksConversions) Decode(ctx context.Context, r io.Reader, sc *arrow.S
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return st, nil // an empty file holds no records
+		return nil // an empty file holds no records
 	}
 	if err != nil {
-		return st, fmt.Errorf("%w: header: %w", ErrUnreadable, err)
+		return fmt.Errorf("%w: header: %w", ErrUnreadable, err)
 	}
 	m := d.mapHeader(header)
 	st.Drift = m.drift(d.columns, header)
@@ -65,7 +66,7 @@ func (d *ClicksConversions) Decode(ctx context.Context, r io.Reader, sc *arrow.S
 	for {
 		if st.Rows%1024 == 0 {
 			if err := ctx.Err(); err != nil {
-				return st, err
+				return err
 			}
 		}
 		start := cr.InputOffset()
@@ -78,28 +79,28 @@ func (d *ClicksConversions) Decode(ctx context.Context, r io.Reader, sc *arrow.S
 		var pe *csv.ParseError
 		switch {
 		case errors.As(err, &pe):
-			err = reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: "CSV: " + pe.Err.Error(), Raw: raw})
+			err = reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: "CSV: " + pe.Err.Error(), Raw: raw})
 		case err != nil:
-			return st, fmt.Errorf("%w: after byte %d: %w", ErrUnreadable, start, err)
+			return fmt.Errorf("%w: after byte %d: %w", ErrUnreadable, start, err)
 		case len(fields) != len(header):
-			err = reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
+			err = reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
 				Detail: fmt.Sprintf("row has %d fields, header has %d", len(fields), len(header)), Raw: raw})
 		case end-start > MaxRecordBytes:
-			err = reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
+			err = reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
 				Detail: fmt.Sprintf("row longer than %d bytes", MaxRecordBytes), Raw: raw})
 		case !validUTF8(fields):
-			err = reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: "not valid UTF-8", Raw: raw})
+			err = reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: "not valid UTF-8", Raw: raw})
 		default:
 			m.appendRow(cols, fields)
 			err = bt.endRow(off, m.extra(fields))
 			st.Rows++
 		}
 		if err != nil {
-			return st, err
+			return err
 		}
 		rec.discard(end)
 	}
-	return st, bt.flush()
+	return nil
 }
 
 // headerMap maps file columns to contract columns.

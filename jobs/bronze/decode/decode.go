@@ -174,6 +174,53 @@ func (bt *batcher) flush() error {
 	return bt.emit.Batch(rec)
 }
 
+// complete reports whether every column holds exactly the rows ended so
+// far: false only when a row was cut off half-appended (a decoder panic).
+func (bt *batcher) complete() bool {
+	for _, f := range bt.b.Fields() {
+		if f.Len() != bt.rows {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeWith runs body, a decoder's loop over one file, with a batcher of
+// sc, and keeps the package contract at every exit:
+//   - rows appended before the end of the file, or before the point where
+//     the rest of it turned unreadable, are emitted (the unflushed batch
+//     included): the rows before damage are valid and reach bronze;
+//   - a panic in third-party code facing hostile input becomes an
+//     ErrUnreadable remainder, never a crash of the batch;
+//   - an error of the emitter or the context is returned as it is (the
+//     caller abandons the chunk, so nothing needs emitting).
+func decodeWith(sc *arrow.Schema, src Source, emit Emitter, o Options, body func(bt *batcher, st *Stats) error) (st Stats, err error) {
+	bt, err := newBatcher(sc, src, emit, o)
+	if err != nil {
+		return st, err
+	}
+	defer bt.release()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: decoder failed: %v", ErrUnreadable, p)
+		}
+		if err != nil && !errors.Is(err, ErrUnreadable) {
+			return
+		}
+		if !bt.complete() {
+			// A half-appended row cannot be emitted; the rows of this batch
+			// are lost, and reconciliation (records decoded against rows
+			// committed) reports them.
+			return
+		}
+		if ferr := bt.flush(); ferr != nil {
+			err = ferr
+		}
+	}()
+	err = body(bt, &st)
+	return st, err
+}
+
 func (bt *batcher) release() { bt.b.Release() }
 
 // reject sends r with Raw capped at MaxRawBytes.

@@ -92,22 +92,25 @@ func impressionBuilders(bt *batcher) (c impressionCols, err error) {
 // Decode reads r to the end, emitting batches of sc (the bronze.impressions
 // Arrow schema) and rejects.
 func (d *Impressions) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema, src Source, emit Emitter) (Stats, error) {
-	var st Stats
 	d.row.newKeys = nil
-	bt, err := newBatcher(sc, src, emit, d.opts)
-	if err != nil {
-		return st, err
-	}
-	defer bt.release()
+	st, err := decodeWith(sc, src, emit, d.opts, func(bt *batcher, st *Stats) error {
+		return d.decode(ctx, r, bt, st)
+	})
+	st.Drift.New = d.row.newKeys
+	return st, err
+}
+
+func (d *Impressions) decode(ctx context.Context, r io.Reader, bt *batcher, st *Stats) error {
+	emit := bt.emit
 	cols, err := impressionBuilders(bt)
 	if err != nil {
-		return st, err
+		return err
 	}
 	lr := newLineReader(r)
 	for {
 		if st.Rows%1024 == 0 {
 			if err := ctx.Err(); err != nil {
-				return st, err
+				return err
 			}
 		}
 		line, off, err := lr.next()
@@ -115,33 +118,32 @@ func (d *Impressions) Decode(ctx context.Context, r io.Reader, sc *arrow.Schema,
 			break
 		}
 		if errors.Is(err, errLineTooLong) {
-			if err := reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
+			if err := reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed,
 				Detail: fmt.Sprintf("line longer than %d bytes", MaxRecordBytes), Raw: line}); err != nil {
-				return st, err
+				return err
 			}
 			continue
 		}
 		if err != nil {
-			return st, fmt.Errorf("%w: after byte %d: %w", ErrUnreadable, off, err)
+			return fmt.Errorf("%w: after byte %d: %w", ErrUnreadable, off, err)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			st.Blank++
 			continue
 		}
 		if detail := d.parse(line); detail != "" {
-			if err := reject(emit, &st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: detail, Raw: line}); err != nil {
-				return st, err
+			if err := reject(emit, st, Reject{Offset: off, Records: 1, Reason: ReasonMalformed, Detail: detail, Raw: line}); err != nil {
+				return err
 			}
 			continue
 		}
 		d.row.appendTo(&cols)
 		if err := bt.endRow(off, d.row.extra); err != nil {
-			return st, err
+			return err
 		}
 		st.Rows++
 	}
-	st.Drift.New = d.row.newKeys
-	return st, bt.flush()
+	return nil
 }
 
 // parse fills d.row from one line, or returns why the line is malformed.
