@@ -1,11 +1,12 @@
 package config
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestPrecedence(t *testing.T) {
@@ -16,8 +17,8 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	Register(fs, &c)
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	Register(fs, &c, Groups...)
 	if err := fs.Parse([]string{"--batch-rows", "300", "--s3-path-style"}); err != nil {
 		t.Fatal(err)
 	}
@@ -108,5 +109,52 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if c.Quality.AcceptedFields != "impressions:viewability" || c.Gold.MemoryBudgetMiB != 512 || c.Alerts.SMTPPasswordEnv != "ADLAKE_SMTP_PASSWORD" {
 		t.Fatalf("example not read as written: %+v %+v", c.Quality, c.Alerts)
+	}
+}
+
+// TestQualitySeverity: the limits embedded from jobs/quality are validated
+// with the configuration, and their settings keep their names.
+func TestQualitySeverity(t *testing.T) {
+	c, err := Load("", func(k string) string {
+		return map[string]string{"ADLAKE_QUALITY_REJECT_RATE_SEVERITY": "loud", "ADLAKE_QUALITY_ROW_COUNT_WARN": "3.5"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Quality.RowCount.Warn != 3.5 {
+		t.Fatalf("quality.row_count.warn = %v, want 3.5 from the environment", c.Quality.RowCount.Warn)
+	}
+	err = c.Validate()
+	if want := `quality.reject_rate.severity "loud": want warn or fail`; err == nil || err.Error() != want {
+		t.Fatalf("validate: %v, want %q", err, want)
+	}
+}
+
+// TestRegisterTakesOnlyTheGroupsAsked: a command's flags are the settings
+// of its groups, plus logging and memory, plus S3 with landing or lake;
+// --help shows built-in defaults, never values from the environment.
+func TestRegisterTakesOnlyTheGroupsAsked(t *testing.T) {
+	c, err := Load("", func(k string) string {
+		return map[string]string{"ADLAKE_SILVER_PSEUDONYM_KEY": "s3cret", "ADLAKE_CATALOG": "postgres://u:pw@h/db"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	Register(fs, &c, GroupLanding)
+	for flag, want := range map[string]bool{"landing": true, "s3-endpoint": true, "log-level": true, "memory-limit-mib": true,
+		"catalog": false, "batch-rows": false, "pseudonym-key": false, "alert-webhook-url": false} {
+		if got := fs.Lookup(flag) != nil; got != want {
+			t.Errorf("flag --%s registered = %v, want %v", flag, got, want)
+		}
+	}
+	all := pflag.NewFlagSet("y", pflag.ContinueOnError)
+	Register(all, &c, Groups...)
+	usage := all.FlagUsages()
+	if strings.Contains(usage, "s3cret") || strings.Contains(usage, "pw@") {
+		t.Fatalf("--help shows a secret:\n%s", usage)
+	}
+	if !strings.Contains(usage, "./lakehouse/catalog.db") {
+		t.Fatalf("--help does not show the built-in default of --catalog:\n%s", usage)
 	}
 }

@@ -1,9 +1,17 @@
 package schema
 
+import "time"
+
 // Gold tables (SPEC §4): attribution and daily marts, computed by jobs/gold
 // for one event date at a time and replaced per event_date partition
 // (docs/gold.md). Every gold table is partitioned by event_date (identity)
 // and ends with the lineage columns _run_id and _built_at.
+//
+// Each table's row type (AttributedConversionRow, CampaignDailyRow,
+// BidFunnelDailyRow) is declared next to it, for lake/rows: one `col`-tagged
+// field per declared column, lineage included, with lake/rows' nulls (an
+// empty string in an optional column, a NaN float, a zero time and a nil
+// pointer are null).
 
 // Gold lineage column names.
 const (
@@ -49,6 +57,32 @@ var GoldAttributedConversions = gold("attributed_conversions",
 	i64("seconds_to_convert", "whole seconds (truncated) from the credited click, or for view from the impression, to the conversion; null for none"),
 )
 
+// AttributedConversionRow is one row of GoldAttributedConversions. Click
+// fields are set for attribution "click" only; impression fields for
+// "view", and for "click" when the click matched an impression.
+type AttributedConversionRow struct {
+	EventDate      time.Time `col:"event_date"`    // UTC midnight
+	ConversionID   string    `col:"conversion_id"` // required
+	ConversionTS   time.Time `col:"conversion_ts"` // required
+	CampaignID     string    `col:"campaign_id"`   // required
+	AdvertiserID   string    `col:"advertiser_id"`
+	UserKey        string    `col:"user_key"` // "" for an anonymous conversion
+	ConversionType string    `col:"conversion_type"`
+	// ValueUSD is NaN when the conversion has no value.
+	ValueUSD     float64   `col:"conversion_value_usd"`
+	Attribution  string    `col:"attribution"` // click, view or none
+	ClickID      string    `col:"click_id"`
+	ClickTS      time.Time `col:"click_ts"`
+	ImpressionID string    `col:"impression_id"`
+	ImpressionTS time.Time `col:"impression_ts"`
+	CreativeID   string    `col:"creative_id"`
+	SiteDomain   string    `col:"site_domain"`
+	// Seconds is nil for attribution "none".
+	Seconds *int64    `col:"seconds_to_convert"`
+	RunID   string    `col:"_run_id"`
+	BuiltAt time.Time `col:"_built_at"`
+}
+
 // GoldCampaignDaily is gold.campaign_daily: one row per event date and
 // campaign with any impression, click or conversion that day. Rows of
 // impressions with a null campaign (unknown creative) are excluded.
@@ -73,6 +107,29 @@ var GoldCampaignDaily = gold("campaign_daily",
 	required(i64("bot_clicks", "clicks flagged is_bot (not in clicks)")),
 )
 
+// CampaignDailyRow is one row of GoldCampaignDaily. The ratios are NaN
+// (null) when their denominator is 0; every other float is required.
+type CampaignDailyRow struct {
+	EventDate          time.Time `col:"event_date"` // UTC midnight
+	CampaignID         string    `col:"campaign_id"`
+	AdvertiserID       string    `col:"advertiser_id"` // "" when no event had one
+	Impressions        int64     `col:"impressions"`
+	Clicks             int64     `col:"clicks"`
+	Conversions        int64     `col:"conversions"`
+	ClickConversions   int64     `col:"click_conversions"`
+	ViewConversions    int64     `col:"view_conversions"`
+	ConversionValueUSD float64   `col:"conversion_value_usd"`
+	AttributedValueUSD float64   `col:"attributed_value_usd"`
+	SpendUSD           float64   `col:"spend_usd"`
+	CTR                float64   `col:"ctr"`
+	CVR                float64   `col:"cvr"`
+	CPAUSD             float64   `col:"cpa_usd"`
+	BotImpressions     int64     `col:"bot_impressions"`
+	BotClicks          int64     `col:"bot_clicks"`
+	RunID              string    `col:"_run_id"`
+	BuiltAt            time.Time `col:"_built_at"`
+}
+
 // GoldBidFunnelDaily is gold.bid_funnel_daily: one row per bid-request event
 // date and exchange, test traffic excluded.
 var GoldBidFunnelDaily = gold("bid_funnel_daily",
@@ -88,6 +145,22 @@ var GoldBidFunnelDaily = gold("bid_funnel_daily",
 	required(i64("priced_bids", "bids in avg_bid_cpm_usd (with a price and an fx rate)")),
 	required(f64("spend_usd", "sum of cost_usd of the won impressions")),
 )
+
+// BidFunnelDailyRow is one row of GoldBidFunnelDaily. WinRate and
+// AvgBidCPMUSD are NaN (null) when their denominator is 0.
+type BidFunnelDailyRow struct {
+	EventDate    time.Time `col:"event_date"` // UTC midnight
+	Exchange     string    `col:"exchange"`
+	BidRequests  int64     `col:"bid_requests"`
+	Bids         int64     `col:"bids"`
+	Wins         int64     `col:"wins"`
+	WinRate      float64   `col:"win_rate"`
+	AvgBidCPMUSD float64   `col:"avg_bid_cpm_usd"`
+	PricedBids   int64     `col:"priced_bids"`
+	SpendUSD     float64   `col:"spend_usd"`
+	RunID        string    `col:"_run_id"`
+	BuiltAt      time.Time `col:"_built_at"`
+}
 
 // Gold lists the gold tables, in the order jobs/gold commits them.
 func Gold() []Table {

@@ -55,7 +55,7 @@ var SilverImpressions = silver("impressions", "valid, deduplicated impressions",
 		str("country", "ISO alpha-2"),
 		str("region", ""),
 		required(boolean("is_bot", "user agent matches a known crawler")),
-	)...)
+	)...).watching("user_key", "country", "cost_usd")
 
 func clickFields() []icebergField {
 	return append(eventTime(),
@@ -71,7 +71,7 @@ func clickFields() []icebergField {
 }
 
 // SilverClicks is silver.clicks (event_type click of clicks_conversions).
-var SilverClicks = silver("clicks", "valid, deduplicated clicks", []string{"event_id"}, clickFields()...)
+var SilverClicks = silver("clicks", "valid, deduplicated clicks", []string{"event_id"}, clickFields()...).watching("user_key")
 
 // SilverConversions is silver.conversions.
 var SilverConversions = silver("conversions", "valid, deduplicated conversions",
@@ -82,7 +82,7 @@ var SilverConversions = silver("conversions", "valid, deduplicated conversions",
 		required(str("currency", "ISO 4217, upper-case (default USD)")),
 		f64("conversion_value_usd", "via ref.fx_rates at the event date (or the latest before); null without value or rate"),
 		str("order_id", ""),
-	)...)
+	)...).watching("user_key")
 
 // SilverBidRequests is silver.bid_requests.
 var SilverBidRequests = silver("bid_requests", "valid, deduplicated bid requests",
@@ -107,7 +107,7 @@ var SilverBidRequests = silver("bid_requests", "valid, deduplicated bid requests
 		str("bid_creative_id", ""),
 		str("deal_id", ""),
 		str("writer_schema", "v1, v2 or other:<fingerprint>"),
-	)...)
+	)...).watching("user_key", "country")
 
 // Silver lists the silver tables.
 func Silver() []Table {
@@ -135,7 +135,6 @@ var (
 		required(date("date", "")), required(str("currency", "")), required(f64("usd_per_unit", "")))
 )
 
-// Reference lists the ref tables by reference file name.
-var Reference = map[string]Table{
-	"campaigns": RefCampaigns, "creatives": RefCreatives, "sites": RefSites, "fx_rates": RefFxRates,
-}
+// Reference lists the ref tables in load order; a table's Name is the
+// name of its reference file (landing reference/<name>/).
+func Reference() []Table { return []Table{RefCampaigns, RefCreatives, RefSites, RefFxRates} }

@@ -21,6 +21,16 @@ type Table struct {
 	// timestamps, offsets. Parquet dictionary encoding only costs time on
 	// them, so it is disabled there (Parquet column paths: "site.page").
 	Unique []string
+	// Monitored lists optional top-level columns whose share of nulls the
+	// null_rate check watches per partition: the ones analysts join or
+	// group on, where a producer change shows first.
+	Monitored []string
+}
+
+// watching returns t with cols monitored for nulls.
+func (t Table) watching(cols ...string) Table {
+	t.Monitored = cols
+	return t
 }
 
 // Properties returns the table properties t needs beyond the defaults.
@@ -164,84 +174,15 @@ var BronzeBidRequests = bronze("bid_requests", "bid requests as received from th
 	str("_writer_schema", "contract version of the file's writer schema: v1, v2, or other:<fingerprint>"),
 )
 
-// Quarantine is ops.quarantine: one row per rejected record, or per landing
-// file that could not be read at all (then source_offset is null).
-var Quarantine = Table{
-	Namespace: "ops", Name: "quarantine",
-	Doc: "rejected records and unreadable files, replayable",
-	Schema: fresh(
-		required(str("feed", "")),
-		required(str("source_file", "landing object key, relative to the landing root")),
-		i64("source_offset", "as bronze._source_offset; null when the whole file was quarantined"),
-		i64("records", "landing records this row stands for: 1 for a record, the block's count for an Avro block; null when unknown (an unreadable file)"),
-		required(str("stage", "bronze (could not be parsed) or silver (failed a rule)")),
-		required(str("reason", "reason code, see docs/quarantine.md")),
-		str("detail", "human-readable explanation"),
-		str("raw", "the raw record (text feeds) or base64 of the raw bytes (see raw_encoding)"),
-		required(str("raw_encoding", "text or base64")),
-		required(date("landing_dt", "arrival date of the landing object")),
-		required(str("run_id", "")),
-		required(tstz("quarantined_at", "")),
-	),
-}
-
-// Runs is ops.runs, the run ledger: one row per finished job run and feed.
-var Runs = Table{
-	Namespace: "ops", Name: "runs",
-	Doc: "one row per job run and feed",
-	Schema: fresh(
-		required(str("run_id", "")),
-		required(str("job", "ingest, ...")),
-		required(str("feed", "")),
-		required(str("status", "ok, partial (some files quarantined whole), failed")),
-		required(tstz("started_at", "")),
-		required(tstz("finished_at", "")),
-		tstz("window_start", "earliest landing hour processed"),
-		tstz("window_end", "end of the latest landing hour processed"),
-		required(i64("files", "landing files committed")),
-		required(i64("files_unreadable", "files quarantined whole")),
-		required(i64("bytes_in", "landing bytes read (compressed size)")),
-		required(i64("rows_in", "records read")),
-		required(i64("rows_out", "rows written to the target table")),
-		required(i64("rows_rejected", "records quarantined")),
-		required(i64("rows_duplicate", "duplicates dropped")),
-		required(i64("commits", "Iceberg commits made")),
-		str("error", ""),
-		str("version", "adlake version"),
-		str("inputs", "what the run read, as JSON: table -> snapshot id (gold runs: the silver snapshots)"),
-	),
-}
-
-// Replays is ops.replays: one row per quarantined record that `adlake
-// replay` re-submitted, with what became of it. A quarantine row with a
-// replays row is no longer open.
-var Replays = Table{
-	Namespace: "ops", Name: "replays",
-	Doc: "outcomes of re-submitted quarantine rows",
-	Schema: fresh(
-		required(str("feed", "")),
-		required(str("source_file", "as ops.quarantine.source_file")),
-		required(i64("source_offset", "as ops.quarantine.source_offset")),
-		required(str("reason", "the quarantine reason that was replayed")),
-		required(str("outcome", "accepted (now in silver), rejected (new_reason), or duplicate (already in silver)")),
-		str("new_reason", "why it was rejected again"),
-		required(str("run_id", "")),
-		required(tstz("replayed_at", "")),
-	),
-}
-
-// Bronze lists the bronze tables by feed name.
-var Bronze = map[string]Table{
-	"impressions":        BronzeImpressions,
-	"clicks_conversions": BronzeClicksConversions,
-	"bid_requests":       BronzeBidRequests,
-}
-
 // All lists every table adlake creates, in creation order.
 func All() []Table {
-	all := []Table{BronzeImpressions, BronzeClicksConversions, BronzeBidRequests, Quarantine, Runs, Replays}
+	var all []Table
+	for _, f := range Feeds {
+		all = append(all, f.Bronze)
+	}
+	all = append(all, Quarantine, Runs, Replays)
 	all = append(all, Silver()...)
-	all = append(all, RefCampaigns, RefCreatives, RefSites, RefFxRates)
+	all = append(all, Reference()...)
 	all = append(all, Gold()...)
-	return append(all, Quality()...)
+	return append(all, DQResults, Alerts)
 }

@@ -25,7 +25,8 @@ func TestTablesConvertToArrowAndPartition(t *testing.T) {
 
 func TestBronzeTablesEndWithLineage(t *testing.T) {
 	lineage := Lineage()
-	for feed, tbl := range Bronze {
+	for _, f := range Feeds {
+		feed, tbl := f.Name, f.Bronze
 		fields := tbl.Schema.Fields()
 		tail := fields[len(fields)-len(lineage):]
 		for i, f := range tail {

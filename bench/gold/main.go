@@ -30,6 +30,7 @@ import (
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/gold"
+	"github.com/advertisex/adlake/jobs/reference"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/objstore"
@@ -150,7 +151,7 @@ func prepare(ctx context.Context, dir string, cat *catalog.Catalog, imps int, da
 	if _, err := bronze.Run(ctx, store, cat, bronze.Options{RunID: "bench"}); err != nil {
 		return err
 	}
-	if err := silver.LoadReference(ctx, store, cat, nil, "bench", nil); err != nil {
+	if err := reference.Load(ctx, store, cat, nil, "bench", nil); err != nil {
 		return err
 	}
 	if _, err := silver.Run(ctx, cat, silver.Options{RunID: "bench", PseudonymKey: "bench-key"}); err != nil {

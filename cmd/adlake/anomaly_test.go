@@ -16,9 +16,9 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/advertisex/adlake/jobs/alert/channel"
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/quality"
-	"github.com/advertisex/adlake/lake/alert"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -27,11 +27,11 @@ import (
 // resolved message once the cause is fixed the way an operator would.
 
 func firing(st quality.Status, check, tbl, part string) string {
-	return subject(alert.Firing, st, check, tbl, part)
+	return subject(channel.Firing, st, check, tbl, part)
 }
 
 func resolved(check, tbl, part string) string {
-	return subject(alert.Resolved, quality.Pass, check, tbl, part)
+	return subject(channel.Resolved, quality.Pass, check, tbl, part)
 }
 
 // anomalyDay generates the day under test with an anomaly and ingests it.

@@ -1,24 +1,53 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"os"
-	"runtime/debug"
+	"runtime/pprof"
 	"slices"
-	"sort"
 	"strings"
 
+	"github.com/apache/iceberg-go/table"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/advertisex/adlake/cmd/adlake/ui"
 	"github.com/advertisex/adlake/config"
+	"github.com/advertisex/adlake/jobs/alert"
+	"github.com/advertisex/adlake/jobs/ingest"
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/lock"
 	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/schema"
 )
+
+//go:embed help
+var help embed.FS
+
+// helpText returns the text of help/<name>.txt ("" when there is none):
+// the prose of the commands' --help, kept beside the code.
+func helpText(name string) string {
+	b, _ := help.ReadFile("help/" + name + ".txt")
+	return strings.TrimRight(string(b), "\n")
+}
+
+// describe returns a command named by use, with its long help and examples
+// from help/<first word of use>[.example].txt and, optionally, a check of
+// its positional arguments.
+func describe(use, short string, args ...cobra.PositionalArgs) *cobra.Command {
+	name, _, _ := strings.Cut(use, " ")
+	c := &cobra.Command{Use: use, Short: short, Long: helpText(name), Example: helpText(name + ".example")}
+	if len(args) > 0 {
+		c.Args = args[0]
+	}
+	return c
+}
 
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
@@ -29,201 +58,109 @@ type streams struct {
 	getenv   func(string) string
 }
 
-// command is one subcommand.
-type command struct {
-	name, summary, usage string
-	// flags registers the command's own flags and returns its runner.
-	flags func(fs *flag.FlagSet) func(ctx context.Context, e *env) error
-	// noConfig commands do not take the configuration flags.
-	noConfig bool
-	// layers, if set, is the first argument's choices ("adlake rebuild silver").
-	layers []string
-}
-
-func commands() []command {
-	return []command{genCommand(), ingestCommand(), replayCommand(), rebuildCommand(), compactCommand(), sweepCommand(), qualityCommand(), runCommand(), backfillCommand(), statusCommand(), configCommand(), versionCommand()}
-}
-
-const overview = `adlake - the AdvertiseX lakehouse ETL
-
-Landing files (impressions JSON, clicks/conversions CSV, bid requests Avro)
-become Apache Iceberg tables: bronze (as received), silver (validated,
-standardized, enriched, deduplicated events), ref (the reference
-snapshots), every record that cannot be parsed or breaks a rule in
-ops.quarantine, and a ledger of runs in ops.runs. Exactly once: re-running
-after any failure, even kill -9, never duplicates or drops a row.
-
-Usage:
-  adlake <command> [flags]
-  adlake <command> --help
-
-Commands:
-%s
-Configuration: every setting is a flag, an ADLAKE_* environment variable, or
-a key of adlake.yaml (--config FILE or ADLAKE_CONFIG). With none at all,
-everything lives under ./lakehouse/ (local folders, SQLite catalog) and no
-service is needed. See 'adlake config --reference'.
-
-Examples:
-  adlake gen --days 1 --impressions-per-day 20000 --defects
-  adlake ingest                      # one micro-batch, all feeds
-  adlake ingest --feed impressions   # one feed
-  adlake status
-  adlake quality --date 2026-11-25   # data-quality checks of a day, alerts
-  ADLAKE_SILVER_EXTRA_CONVERSION_TYPES=refund adlake replay --reason invalid_value
-  adlake compact --from 2026-11-24 --to 2026-11-25
-  ADLAKE_LANDING=s3://advertisex-landing/ ADLAKE_S3_ENDPOINT=http://127.0.0.1:7070 adlake ingest
-
-Exit codes:
-  0   done
-  1   failed: nothing partial is visible; fix the cause and re-run
-  2   bad command line or configuration
-  3   done, but some landing files were unreadable and quarantined whole
-  4   another run committed some of the same files; re-running is safe
-  5   done, but a data-quality check failed (ops.dq_results, docs/runbooks)
-  130 interrupted; re-running is safe
-
-Runbooks: docs/operations.md   Silver rules: docs/silver.md
-`
-
-func usage(w io.Writer) {
-	var b strings.Builder
-	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, overview, b.String())
-}
-
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, s streams) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(s.out)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	var cmd *command
-	for _, c := range commands() {
-		if c.name == args[0] {
-			cmd = &c
-			break
-		}
-	}
-	if cmd == nil {
-		fmt.Fprintf(s.err, "adlake: unknown command %q\n\n", args[0])
-		usage(s.err)
-		return exitUsage
-	}
-	rest := args[1:]
-	if len(cmd.layers) > 0 {
-		if len(rest) == 0 || !slices.Contains(cmd.layers, rest[0]) {
-			fmt.Fprintf(s.err, "adlake %s: first argument must be one of %v\n", cmd.name, cmd.layers)
-			return exitUsage
-		}
-		rest = rest[1:]
-	}
-	e, runCmd, err := parse(cmd, rest, s)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(s.err, "adlake %s: %v\n", cmd.name, err)
-		return exitUsage
-	}
+	e := &env{streams: s}
 	defer e.close()
-	err = runCmd(ctx, e)
-	if err != nil && !errors.Is(err, errPartial) {
-		e.log.Error(cmd.name+" failed", "error", err.Error())
-		fmt.Fprintf(s.err, "adlake %s: %v\n", cmd.name, err)
+	e.cfg, e.loadErr = config.Load(config.Path(args, s.getenv), s.getenv)
+	root := rootCommand(e)
+	root.SetArgs(args)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	if len(args) == 0 {
+		_ = root.Help()
+		return exitUsage
+	}
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
+		err = usageError{err}
+	}
+	if !errors.Is(err, ingest.ErrPartial) {
+		if e.log != nil && exitCode(err) != exitUsage {
+			e.log.Error(cmd.Name()+" failed", "error", err.Error())
+		}
+		fmt.Fprintf(s.err, "adlake %s: %v\n", cmd.Name(), err)
+	}
+	if exitCode(err) == exitUsage && cmd == root {
+		fmt.Fprintln(s.err)
+		_ = root.Usage()
 	}
 	return exitCode(err)
 }
 
-// parse builds the command's environment from flags, environment and file.
-func parse(cmd *command, args []string, s streams) (*env, func(context.Context, *env) error, error) {
-	fs := flag.NewFlagSet("adlake "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(s.err)
-	e := &env{streams: s}
-	runCmd := cmd.flags(fs)
-	var cfgPath string
-	if !cmd.noConfig {
-		cfgPath = configPath(args, s.getenv)
-		cfg, err := config.Load(cfgPath, s.getenv)
-		if err != nil {
-			return nil, nil, err
-		}
-		e.cfg = cfg
-		fs.String("config", cfgPath, "configuration file (env "+config.ConfigEnv+")")
-		config.Register(fs, &e.cfg)
+// rootCommand builds the command tree; every command shares e.
+func rootCommand(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use: "adlake", Short: "the AdvertiseX lakehouse ETL", Long: helpText("adlake"),
+		SilenceErrors: true, SilenceUsage: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return e.start(cmd) },
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(s.out, "Usage: adlake %s [flags]\n\n%s\n\nFlags:\n", cmd.name, cmd.usage)
-		fs.SetOutput(s.out)
-		fs.PrintDefaults()
-		fs.SetOutput(s.err)
+	root.PersistentFlags().String("config", "", "configuration file (env "+config.ConfigEnv+"; default ./adlake.yaml when present)")
+	root.PersistentFlags().StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the command to this file")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, c := range []*cobra.Command{genCommand(e), ingestCommand(e), replayCommand(e), rebuildCommand(e), compactCommand(e),
+		sweepCommand(e), qualityCommand(e), runCommand(e), backfillCommand(e), statusCommand(e), configCommand(e), versionCommand(e)} {
+		root.AddCommand(c)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, nil, fmt.Errorf("unexpected arguments %v (see --help)", fs.Args())
-	}
-	if !cmd.noConfig {
-		if err := e.cfg.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("configuration: %w", err)
-		}
-	}
-	tuneRuntime(e.cfg.MemoryLimitMiB, s.getenv)
-	e.term = newTerminal(s.err)
-	e.log = newLogger(e.term, e.cfg.Log)
-	// iceberg-go writes its rare warnings with the standard log package;
-	// send them through our logger.
-	log.SetFlags(0)
-	log.SetOutput(slogWriter{e.log})
-	return e, runCmd, nil
+	return root
 }
 
-// tuneRuntime sets the garbage collector for batch work: collect at 200 %
-// heap growth instead of 100 % (measured: 10-15 % faster ingest), under a
-// soft memory limit that makes it collect harder near the limit. GOGC and
-// GOMEMLIMIT, when set, win.
-func tuneRuntime(limitMiB int64, getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+// command declares one subcommand: its own flags, the configuration
+// groups whose settings it takes as flags (and shows in --help), and its
+// runner.
+func command(e *env, c *cobra.Command, groups []string, flags func(*pflag.FlagSet), run func(ctx context.Context, args []string) error) *cobra.Command {
+	if flags != nil {
+		flags(c.Flags())
 	}
-	if getenv("GOMEMLIMIT") == "" && limitMiB > 0 {
-		debug.SetMemoryLimit(limitMiB << 20)
+	e.register(c, groups)
+	if c.Args == nil {
+		c.Args = noArgs
 	}
+	c.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd.Context(), args) }
+	return c
 }
 
-// configPath finds --config before full parsing: the file's values must be
-// in place before flags override them.
-func configPath(args []string, getenv func(string) string) string {
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(a, "--config="); ok {
-			return v
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %v (see --help)", args)}
+	}
+	return nil
+}
+
+// layer returns an Args check for "adlake <cmd> <layer>".
+func layer(choices ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 || !slices.Contains(choices, args[0]) {
+			return usageError{fmt.Errorf("first argument must be one of %v", choices)}
 		}
-		if (a == "--config" || a == "-config") && i+1 < len(args) {
-			return args[i+1]
-		}
+		return nil
 	}
-	if p := getenv(config.ConfigEnv); p != "" {
-		return p
-	}
-	if _, err := os.Stat("adlake.yaml"); err == nil {
-		return "adlake.yaml"
-	}
-	return ""
 }
 
 // env is what commands share: configuration, logger, opened resources.
 type env struct {
 	streams
 	cfg     config.Config
-	term    *terminal // stderr, with the progress bar
-	log     *slog.Logger
-	closers []func() error
+	loadErr error
+	term    *ui.Terminal // stderr, with the progress bar
+	asJSON  bool         // --json of the command, where it has one
+	// cpuProfile is --cpuprofile: a file for a CPU profile of the command.
+	cpuProfile string
+	log        *slog.Logger
+	closers    []func() error
+}
+
+// register adds the settings of groups to c as flags, which override the
+// configuration loaded from the file and the environment when parsed.
+// Defaults shown in --help are the built-in ones, never effective values
+// (which may hold secrets from the environment or the file).
+func (e *env) register(c *cobra.Command, groups []string) {
+	if len(groups) > 0 {
+		config.Register(c.Flags(), &e.cfg, groups...)
+	}
 }
 
 func (e *env) close() {
@@ -232,20 +169,77 @@ func (e *env) close() {
 	}
 }
 
-func (e *env) s3() objstore.S3Options {
-	return objstore.S3Options{Endpoint: e.cfg.S3.Endpoint, Region: e.cfg.S3.Region, PathStyle: e.cfg.S3.PathStyle}
+// start runs after flag parsing, before every command: it validates the
+// configuration and sets up logging and the runtime.
+func (e *env) start(cmd *cobra.Command) error {
+	if !needsConfig(cmd) {
+		return nil
+	}
+	if e.loadErr != nil {
+		return usageError{e.loadErr}
+	}
+	if err := e.cfg.Validate(); err != nil {
+		return usageError{fmt.Errorf("configuration: %w", err)}
+	}
+	e.cfg.TuneRuntime(e.getenv)
+	e.term = ui.New(e.err)
+	e.log = e.cfg.Log.Logger(e.term)
+	if e.cpuProfile != "" {
+		f, err := os.Create(e.cpuProfile)
+		if err != nil {
+			return usageError{err}
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		e.closers = append(e.closers, f.Close, func() error { pprof.StopCPUProfile(); return nil })
+	}
+	return nil
+}
+
+// report is a job's result as printed: JSON for machines, text for people.
+type report interface {
+	WriteJSON(w io.Writer) error
+	WriteText(w io.Writer) error
+}
+
+// jsonFlag adds --json (help says what it prints) to fs.
+func (e *env) jsonFlag(fs *pflag.FlagSet, help string) { fs.BoolVar(&e.asJSON, "json", false, help) }
+
+// print removes the progress bar and prints r on stdout, as JSON with
+// --json; runErr, the job's error, wins over an error of printing.
+func (e *env) print(r report, runErr error) error {
+	e.term.Done()
+	var err error
+	if e.asJSON {
+		err = r.WriteJSON(e.out)
+	} else {
+		err = r.WriteText(e.out)
+	}
+	return cmp.Or(runErr, err)
+}
+
+// needsConfig tells whether cmd works on the lakehouse (help, version and
+// shell completion do not, and run even when the configuration is broken).
+func needsConfig(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		switch c.Name() {
+		case "help", "version", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+			return false
+		}
+	}
+	return true
 }
 
 // landing opens the landing zone.
 func (e *env) landing(ctx context.Context) (objstore.Bucket, error) {
-	return objstore.Open(ctx, e.cfg.Landing, e.s3())
+	return objstore.Open(ctx, e.cfg.Landing, e.cfg.S3Options())
 }
 
 // catalog opens the catalog and makes sure every table exists.
 func (e *env) catalog(ctx context.Context) (*catalog.Catalog, error) {
-	cat, err := catalog.Open(ctx, catalog.Options{
-		Name: e.cfg.CatalogName, URI: e.cfg.Catalog, Warehouse: e.cfg.Warehouse, S3: e.s3(), Logger: e.log,
-	})
+	cat, err := catalog.Open(ctx, e.cfg.CatalogOptions(e.log))
 	if err != nil {
 		return nil, err
 	}
@@ -256,42 +250,32 @@ func (e *env) catalog(ctx context.Context) (*catalog.Catalog, error) {
 	return cat, nil
 }
 
-// lake opens the landing zone and the catalog, the pair every job needs.
-func (e *env) lake(ctx context.Context) (objstore.Bucket, *catalog.Catalog, error) {
+// lake opens the landing zone and the catalog, the pair most jobs need,
+// and the locks of the lakehouse.
+func (e *env) lake(ctx context.Context) (objstore.Bucket, *catalog.Catalog, lock.Locker, error) {
 	store, err := e.landing(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cat, err := e.catalog(ctx)
-	return store, cat, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return store, cat, lock.For(cat), nil
 }
 
-// newLogger logs to w as JSON (default) or text.
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		level = slog.LevelInfo
+// alerter returns the alert state machine over the configured channels
+// (recording only, when none is configured).
+func (e *env) alerter(ctx context.Context, cat *catalog.Catalog) (*alert.Alerter, error) {
+	fan, err := alert.NewChannels(ctx, e.cfg.Alerts.ChannelOptions())
+	if err != nil {
+		return nil, usageError{err}
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return alert.NewAlerter(committer(cat, e.getenv), e.cfg.Alerts.RunbookBase, fan, e.log), nil
 }
 
-type slogWriter struct{ l *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Warn(strings.TrimSpace(string(p)), "source", "iceberg-go")
-	return len(p), nil
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+// jobCatalog is what the jobs need of the catalog: load and commit.
+type jobCatalog interface {
+	Load(ctx context.Context, t schema.Table) (*table.Table, error)
+	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/advertisex/adlake/jobs/bronze"
-	"github.com/advertisex/adlake/jobs/silver"
+	"github.com/advertisex/adlake/jobs/ingest"
+	"github.com/advertisex/adlake/jobs/quality"
+	"github.com/advertisex/adlake/lake/catalog"
 )
 
 // Exit codes, documented in `adlake help` and docs/operations.md.
@@ -14,7 +15,7 @@ const (
 	exitFailed      = 1   // the run failed; nothing partial is visible, re-run after fixing the cause
 	exitUsage       = 2   // bad command line or configuration
 	exitPartial     = 3   // done, but some landing files were unreadable and quarantined whole
-	exitConflict    = 4   // another run committed some of the same files; re-running is safe
+	exitConflict    = 4   // another run is doing the same work; re-running is safe
 	exitChecks      = 5   // done, but a data-quality check failed (ops.dq_results)
 	exitInterrupted = 130 // stopped by a signal; re-running is safe
 )
@@ -25,7 +26,8 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
-// exitCode maps an error to the process exit code.
+// exitCode maps an error to the process exit code: the one place that
+// decides them.
 func exitCode(err error) int {
 	var ue usageError
 	switch {
@@ -35,16 +37,13 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, bronze.ErrConcurrentRun), errors.Is(err, silver.ErrConcurrentRun), errors.Is(err, errGoldBusy):
+	case errors.Is(err, catalog.ErrConflict):
 		return exitConflict
-	case errors.Is(err, errChecksFailed):
+	case errors.Is(err, quality.ErrFailed):
 		return exitChecks
-	case errors.Is(err, errPartial):
+	case errors.Is(err, ingest.ErrPartial):
 		return exitPartial
 	default:
 		return exitFailed
 	}
 }
-
-// errPartial is returned by a run that finished but quarantined whole files.
-var errPartial = errors.New("some landing files were unreadable and quarantined whole (see ops.quarantine, reason unreadable_file)")

@@ -69,9 +69,9 @@ func TestDailyRestatesLateConversions(t *testing.T) {
 	}
 	gold := 0
 	for _, r := range recent {
-		if r.Job == goldJob {
+		if r.Job == schema.JobGold {
 			gold++
-			if !strings.Contains(r.Inputs, `"silver.conversions":`) || r.Status != runs.StatusOK {
+			if !strings.Contains(r.Inputs, `"silver.conversions":`) || r.Status != schema.RunOK {
 				t.Errorf("ops.runs gold row without its inputs: %+v", r)
 			}
 		}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
-	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/laketest"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/schema"
 )
@@ -34,7 +34,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "adlake")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// The kill tests' binary: the faultinject build tag adds the commit
+	// counter that SIGKILLs the process at exact points (faultinject.go).
+	if out, err := exec.Command("go", "build", "-tags", "faultinject", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build adlake: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -145,7 +147,8 @@ func exitStatus(err error) int {
 func verify(t *testing.T, dir string, m *gen.Manifest) {
 	t.Helper()
 	cat := openCatalog(t, dir)
-	for feed, tbl := range schema.Bronze {
+	for _, f := range schema.Feeds {
+		feed, tbl := f.Name, f.Bronze
 		rows, distinct := scanKeys(t, cat, tbl, schema.ColSourceFile, schema.ColSourceOffset)
 		if want := m.Feeds[feed].BronzeRows; rows != want || distinct != want {
 			t.Errorf("bronze.%s: %d rows, %d distinct (file, offset); want %d", feed, rows, distinct, want)
@@ -194,22 +197,22 @@ func pendingWork(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, feed := range bronze.DefaultFeeds {
+	for _, feed := range schema.Feeds {
 		d, err := bronze.Discover(ctx, store, cat, feed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n += len(d.Pending)
-		btbl, err := cat.Load(ctx, schema.Bronze[feed])
+		btbl, err := cat.Load(ctx, feed.Bronze)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tb := range append(silver.Targets(feed), schema.Quarantine) {
+		for _, tb := range feed.Targets() {
 			tbl, err := cat.Load(ctx, tb)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wm, err := catalog.Watermark(tbl, feed)
+			wm, err := ledger.Watermark(tbl, feed.Name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/advertisex/adlake/jobs/alert/channel"
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/quality"
-	"github.com/advertisex/adlake/lake/alert"
 	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/schema"
 )
@@ -175,7 +175,7 @@ func (l *dqLake) result(t *testing.T, check, table, partition string) dqRow {
 
 // subject is the subject adlake's alerts carry for a condition.
 func subject(state string, status quality.Status, check, table, partition string) string {
-	return alert.Message{State: state, Severity: string(status), Check: check, Table: table, Partition: partition}.Subject()
+	return channel.Message{State: state, Severity: string(status), Check: check, Table: table, Partition: partition}.Subject()
 }
 
 // expectAlerts asserts each channel got exactly the subjects given.
@@ -232,7 +232,7 @@ func TestQualityJobNotRun(t *testing.T) {
 	if r.Status != "fail" || r.Observed < 179 || r.Observed > 185 {
 		t.Errorf("job_not_run = %+v, want fail after about 180 minutes", r)
 	}
-	l.expectAlerts(t, subject(alert.Firing, quality.Fail, quality.JobNotRun, "ops.runs", "job=ingest"))
+	l.expectAlerts(t, subject(channel.Firing, quality.Fail, quality.JobNotRun, "ops.runs", "job=ingest"))
 	if out := l.cli(t, exitOK, "status"); !strings.Contains(out, "open alerts: 1") || !strings.Contains(out, "FAIL  job_not_run|ops.runs|job=ingest") {
 		t.Errorf("status does not show the open alert:\n%s", out)
 	}
@@ -240,7 +240,7 @@ func TestQualityJobNotRun(t *testing.T) {
 	l.cli(t, exitChecks, "quality", "--checks", "job_not_run", "--as-of", late)
 	l.expectAlerts(t)
 	l.cli(t, exitOK, "quality", "--checks", "job_not_run", "--as-of", time.Now().UTC().Format(time.RFC3339))
-	l.expectAlerts(t, subject(alert.Resolved, quality.Pass, quality.JobNotRun, "ops.runs", "job=ingest"))
+	l.expectAlerts(t, subject(channel.Resolved, quality.Pass, quality.JobNotRun, "ops.runs", "job=ingest"))
 	if out := l.cli(t, exitOK, "status"); !strings.Contains(out, "open alerts: 0") {
 		t.Errorf("status after the resolve:\n%s", out)
 	}

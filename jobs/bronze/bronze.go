@@ -1,9 +1,10 @@
-// Package bronze is the ingest job: it discovers landing files not yet
-// committed, decodes them (package decode) and appends their rows to the
-// bronze table of their feed, and what cannot be parsed to ops.quarantine.
+// Package bronze moves landing files into bronze: it discovers the files
+// not yet committed, decodes them (package decode) and appends their rows
+// to the bronze table of their feed, and what cannot be parsed to
+// ops.quarantine.
 //
 // Exactly once: every bronze commit carries, in its snapshot summary, the
-// list of landing files it consumed (catalog.Ledger). A file is pending
+// list of landing files it consumed (ledger.Ledger). A file is pending
 // until a bronze commit lists it, so a run that dies at any point leaves
 // its files pending and the next run redoes them; nothing a dead run wrote
 // is visible, because data files become part of the table only through the
@@ -14,7 +15,6 @@ package bronze
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -26,23 +26,15 @@ import (
 	"github.com/advertisex/adlake/jobs/bronze/decode"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/landing"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/lake/objstore"
 	"github.com/advertisex/adlake/schema"
 )
 
-// Job is the job name in ledgers and ops.runs.
-const Job = "ingest"
-
-// Catalog is what the job needs of the Iceberg catalog.
-type Catalog interface {
-	Load(ctx context.Context, t schema.Table) (*table.Table, error)
-	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
-}
-
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
-	// Feeds to ingest (default: all event feeds, in a fixed order).
-	Feeds []string
+	// Feeds to ingest (default: schema.Feeds, in that order).
+	Feeds []schema.Feed
 	// RunID identifies this run in lineage columns, ledgers and ops.runs.
 	RunID string
 	// Now is the clock (default time.Now).
@@ -60,13 +52,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, if set, is called after each file.
 	Progress func(Progress)
-	// AfterCommit, if set, is called after every successful commit (the
-	// kill tests use it to die at exact points).
-	AfterCommit func(schema.Table)
 	// Tap, if set, is asked for a Tap for every chunk (nil: none): it sees
 	// the chunk's bronze batches as they are decoded, and is told of the
 	// bronze commit. ingest uses it to derive silver in the same pass.
-	Tap func(ctx context.Context, feed string, bronze *table.Table) (Tap, error)
+	Tap func(ctx context.Context, feed schema.Feed, bronze *table.Table) (Tap, error)
 }
 
 // Tap observes one chunk of a bronze ingestion.
@@ -88,12 +77,9 @@ type Progress struct {
 	BytesDone, BytesTotal int64
 }
 
-// DefaultFeeds are the event feeds in ingestion order.
-var DefaultFeeds = []string{"impressions", "clicks_conversions", "bid_requests"}
-
 func (o Options) withDefaults() Options {
 	if len(o.Feeds) == 0 {
-		o.Feeds = DefaultFeeds
+		o.Feeds = schema.Feeds
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -112,9 +98,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Progress == nil {
 		o.Progress = func(Progress) {}
-	}
-	if o.AfterCommit == nil {
-		o.AfterCommit = func(schema.Table) {}
 	}
 	return o
 }
@@ -145,12 +128,12 @@ type FeedReport struct {
 
 // DriftSeen is one way landing files differed from the contract.
 type DriftSeen struct {
-	decode.Drift
+	schema.Drift
 	Files   int    // files of the run that showed it
 	Example string // the first such file's key
 }
 
-func (fr *FeedReport) noteDrift(key string, d decode.Drift) {
+func (fr *FeedReport) noteDrift(key string, d schema.Drift) {
 	if d.Empty() {
 		return
 	}
@@ -181,15 +164,10 @@ func (r Report) Unreadable() int {
 	return n
 }
 
-// ErrConcurrentRun means another run committed some of the same landing
-// files while this one was working; this run's chunk was abandoned and
-// nothing of it is visible. Running again is safe.
-var ErrConcurrentRun = errors.New("another run committed the same landing files")
-
 // Run ingests every pending landing file of the requested feeds. It returns
 // a report for every feed it started; the error is the first feed error
 // (the other feeds still ran), or the context's.
-func Run(ctx context.Context, store objstore.Reader, cat Catalog, o Options) (Report, error) {
+func Run(ctx context.Context, store objstore.Reader, cat catalog.Tables, o Options) (Report, error) {
 	o = o.withDefaults()
 	rep := Report{RunID: o.RunID}
 	var first error
@@ -197,22 +175,19 @@ func Run(ctx context.Context, store objstore.Reader, cat Catalog, o Options) (Re
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		if _, ok := landing.Feeds[feed]; !ok {
-			return rep, fmt.Errorf("unknown feed %q (feeds: %v)", feed, DefaultFeeds)
-		}
 		fr := ingestFeed(ctx, store, cat, feed, o)
 		rep.Feeds = append(rep.Feeds, fr)
 		if fr.Err != nil && first == nil {
-			first = fmt.Errorf("feed %s: %w", feed, fr.Err)
+			first = fmt.Errorf("feed %s: %w", feed.Name, fr.Err)
 		}
 	}
 	return rep, first
 }
 
-func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed string, o Options) (fr FeedReport) {
-	fr = FeedReport{Feed: feed, Started: o.Now(), Ignored: map[string]int{}, ByReason: map[string]int64{}}
+func ingestFeed(ctx context.Context, store objstore.Reader, cat catalog.Tables, feed schema.Feed, o Options) (fr FeedReport) {
+	fr = FeedReport{Feed: feed.Name, Started: o.Now(), Ignored: map[string]int{}, ByReason: map[string]int64{}}
 	defer func() { fr.Ended = o.Now() }()
-	log := o.Logger.With("feed", feed, "run_id", o.RunID)
+	log := o.Logger.With("feed", feed.Name, "run_id", o.RunID)
 	d, err := Discover(ctx, store, cat, feed)
 	if err != nil {
 		fr.Err = err
@@ -226,7 +201,7 @@ func ingestFeed(ctx context.Context, store objstore.Reader, cat Catalog, feed st
 	}
 	log.Info("discovered landing files", "pending", len(pending), "pending_bytes", total,
 		"already_committed", fr.AlreadyCommitted, "ignored", fr.Ignored)
-	prog := Progress{Feed: feed, FilesTotal: len(pending), BytesTotal: total}
+	prog := Progress{Feed: feed.Name, FilesTotal: len(pending), BytesTotal: total}
 	o.Progress(prog)
 	for _, chunk := range chunks(pending, o.MaxFilesPerCommit, o.MaxBytesPerCommit) {
 		if err := ingestChunk(ctx, store, cat, feed, chunk, o, &fr, log, &prog); err != nil {
@@ -248,17 +223,17 @@ type Discovery struct {
 
 // Discover lists the feed's landing objects and sorts them into pending,
 // committed and ignored. It reads the ledger of the feed's bronze table.
-func Discover(ctx context.Context, store objstore.Reader, cat Catalog, feed string) (Discovery, error) {
+func Discover(ctx context.Context, store objstore.Reader, cat catalog.Loader, feed schema.Feed) (Discovery, error) {
 	d := Discovery{Ignored: map[string]int{}}
-	tbl, err := cat.Load(ctx, schema.Bronze[feed])
+	tbl, err := cat.Load(ctx, feed.Bronze)
 	if err != nil {
 		return d, err
 	}
-	done, err := catalog.Ledger(tbl)
+	done, err := ledger.Ledger(tbl)
 	if err != nil {
 		return d, err
 	}
-	for obj, err := range store.List(ctx, feed+"/") {
+	for obj, err := range store.List(ctx, feed.Name+"/") {
 		if err != nil {
 			return d, err
 		}
@@ -266,7 +241,7 @@ func Discover(ctx context.Context, store objstore.Reader, cat Catalog, feed stri
 		switch {
 		case why != "":
 			d.Ignored[why]++
-		case f.Feed != feed:
+		case f.Feed != feed.Name:
 			d.Ignored[landing.IgnoreFeed]++
 		default:
 			if _, ok := done[f.Key]; ok {
@@ -298,15 +273,15 @@ func chunks(files []landing.File, maxFiles int, maxBytes int64) [][]landing.File
 	return out
 }
 
-// newDecoder returns the decoder of a feed.
-func newDecoder(feed string, o decode.Options) (fileDecoder, error) {
-	switch landing.Feeds[feed].Format {
-	case landing.JSONLines:
+// newDecoder returns the decoder of a feed: one per landing format.
+func newDecoder(feed schema.Feed, o decode.Options) (fileDecoder, error) {
+	switch feed.Format {
+	case schema.JSONLines:
 		return decode.NewImpressions(o), nil
-	case landing.CSV:
+	case schema.CSV:
 		return decode.NewClicksConversions(schema.ClicksConversionsColumns, o), nil
-	case landing.Avro:
+	case schema.Avro:
 		return decode.NewBidRequests(o)
 	}
-	return nil, fmt.Errorf("feed %s: no decoder", feed)
+	return nil, fmt.Errorf("feed %s: no decoder for format %q", feed.Name, feed.Format)
 }

@@ -6,14 +6,12 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/advertisex/adlake/jobs/bronze"
-	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/laketest"
-	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -76,7 +74,7 @@ func TestIngestSmallLanding(t *testing.T) {
 		t.Fatalf("ops.quarantine rows = %d, want 3", got)
 	}
 	tbl, _ := l.Cat.Load(ctx, schema.BronzeImpressions)
-	ledger, err := catalog.Ledger(tbl)
+	ledger, err := ledger.Ledger(tbl)
 	if err != nil || len(ledger) != 4 || ledger["impressions/dt=2026-11-26/hr=02/empty.json"].RunID != "run-1" {
 		t.Fatalf("ledger %v, %v", ledger, err)
 	}
@@ -98,27 +96,5 @@ func TestIngestSmallLanding(t *testing.T) {
 	tbl2, _ := l.Cat.Load(ctx, schema.BronzeImpressions)
 	if tbl2.CurrentSnapshot().SnapshotID != tbl.CurrentSnapshot().SnapshotID {
 		t.Fatal("second run made a snapshot")
-	}
-}
-
-func TestRunsRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	l := newLake(t)
-	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
-	in := []runs.Record{
-		{RunID: "r1", Job: "ingest", Feed: "impressions", Status: runs.StatusOK, Started: now, Finished: now.Add(time.Second),
-			Files: 3, BytesIn: 100, RowsIn: 10, RowsOut: 9, RowsRejected: 1, Commits: 2, Version: "test"},
-		{RunID: "r2", Job: "ingest", Feed: "impressions", Status: runs.StatusFailed, Started: now.Add(time.Hour),
-			Finished: now.Add(time.Hour + time.Second), Error: "boom"},
-	}
-	if err := runs.Append(ctx, l.Cat, nil, in); err != nil {
-		t.Fatal(err)
-	}
-	got, err := runs.Recent(ctx, l.Cat, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0].RunID != "r2" || got[0].Error != "boom" || got[1].RowsOut != 9 || got[1].Commits != 2 || !got[1].Finished.Equal(now.Add(time.Second)) {
-		t.Fatalf("got %+v", got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,10 +14,12 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/jobs/bronze/decode"
-	"github.com/advertisex/adlake/jobs/quarantine"
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/datafile"
 	"github.com/advertisex/adlake/lake/landing"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/rows"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -28,30 +29,30 @@ type fileDecoder interface {
 
 // chunkRun is the state of one commit-sized group of files.
 type chunkRun struct {
-	feed      string
+	feed      schema.Feed
 	o         Options
 	store     objstore.Reader
 	dec       fileDecoder
 	sc        *arrow.Schema
-	qb        *quarantine.Builder
-	qLedger   map[string]catalog.Committed
-	rows      chan arrow.RecordBatch
-	rejs      chan arrow.RecordBatch
+	stage     *datafile.Stage
+	rows      *datafile.Sink // bronze
+	rejs      *datafile.Sink // ops.quarantine
+	qb        *rows.Builder[schema.QuarantineRow]
+	qLedger   map[string]ledger.Committed
 	fr        *FeedReport
 	ingestAt  time.Time
-	bronze    []catalog.FileEntry // every file of the chunk
-	quarantin []catalog.FileEntry // files whose rejects this chunk writes
-	tap       Tap                 // nil when none
+	bronze    []ledger.FileEntry // every file of the chunk
+	quarantin []ledger.FileEntry // files whose rejects this chunk writes
+	tap       Tap                // nil when none
 }
 
 // ingestChunk writes the data files of chunk, then commits quarantine rows
 // and bronze rows, in that order. On any error nothing of the chunk is
 // committed to bronze, and the files it wrote are removed (best effort;
 // a killed process leaves unreferenced files, see docs/exactly-once.md).
-func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed string, chunk []landing.File,
+func ingestChunk(ctx context.Context, store objstore.Reader, cat catalog.Tables, feed schema.Feed, chunk []landing.File,
 	o Options, fr *FeedReport, log *slog.Logger, prog *Progress) error {
-	bronzeT := schema.Bronze[feed]
-	bronzeTbl, err := cat.Load(ctx, bronzeT)
+	bronzeTbl, err := cat.Load(ctx, feed.Bronze)
 	if err != nil {
 		return err
 	}
@@ -59,15 +60,18 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 	if err != nil {
 		return err
 	}
-	c := &chunkRun{feed: feed, o: o, store: store, fr: fr, ingestAt: o.Now().UTC(),
-		rows: make(chan arrow.RecordBatch, 2), rejs: make(chan arrow.RecordBatch, 2)}
-	if c.qLedger, err = catalog.Ledger(qTbl); err != nil {
+	c := &chunkRun{feed: feed, o: o, store: store, fr: fr, ingestAt: o.Now().UTC()}
+	if c.qLedger, err = ledger.Ledger(qTbl); err != nil {
 		return err
 	}
 	if c.sc, err = table.SchemaToArrowSchema(bronzeTbl.Schema(), nil, true, false); err != nil {
 		return fmt.Errorf("bronze schema: %w", err)
 	}
-	if c.qb, err = quarantine.NewBuilder(o.Alloc, qTbl.Schema()); err != nil {
+	qsc, err := table.SchemaToArrowSchema(qTbl.Schema(), nil, true, false)
+	if err != nil {
+		return fmt.Errorf("quarantine schema: %w", err)
+	}
+	if c.qb, err = rows.NewBuilder[schema.QuarantineRow](o.Alloc, qsc); err != nil {
 		return err
 	}
 	defer c.qb.Release()
@@ -87,83 +91,53 @@ func ingestChunk(ctx context.Context, store objstore.Reader, cat Catalog, feed s
 		}
 	}()
 
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var dataFiles, qFiles []iceberg.DataFile
-	var werr, qerr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		// Files arrive in key order, so rows arrive clustered by arrival day
-		// (the partition): one open Parquet writer at a time.
-		dataFiles, werr = catalog.WriteFiles(wctx, bronzeTbl, c.sc, c.rows, table.WithClusteredWrite(), table.WithRecordBatchBufferSize(writerBuffer))
-		if werr != nil {
-			cancel()
-		}
-	})
-	wg.Go(func() {
-		qFiles, qerr = catalog.WriteFiles(wctx, qTbl, c.qb.Schema(), c.rejs, table.WithRecordBatchBufferSize(writerBuffer))
-		if qerr != nil {
-			cancel()
-		}
-	})
-	rerr := c.readFiles(wctx, chunk, prog)
-	close(c.rows)
-	close(c.rejs)
-	wg.Wait()
-	if err := errors.Join(rerr, werr, qerr); err != nil {
-		catalog.RemoveFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
+	c.stage = datafile.NewStage(ctx, log)
+	defer c.stage.Discard(ctx)
+	// Files arrive in key order, so rows arrive clustered by arrival day
+	// (the partition): one open Parquet writer at a time.
+	c.rows = c.stage.Open(feed.Bronze, bronzeTbl, c.sc, table.WithClusteredWrite())
+	c.rejs = c.stage.Open(schema.Quarantine, qTbl, qsc)
+	rerr := c.readFiles(c.stage.Context(), chunk, prog)
+	if err := errors.Join(rerr, c.stage.Finish()); err != nil {
 		return err
 	}
-	if len(qFiles) > 0 {
-		if _, err := commitFiles(ctx, cat, schema.Quarantine, qFiles, c.quarantin, o.RunID); err != nil {
-			catalog.RemoveFiles(ctx, bronzeTbl, append(dataFiles, qFiles...), log)
+	if len(c.rejs.Files()) > 0 {
+		if _, err := commitFiles(ctx, cat, c.stage, c.rejs, c.quarantin, o.RunID); err != nil {
 			return err
 		}
 		fr.Commits++
-		o.AfterCommit(schema.Quarantine)
 	}
-	after, err := commitFiles(ctx, cat, bronzeT, dataFiles, c.bronze, o.RunID)
+	after, err := commitFiles(ctx, cat, c.stage, c.rows, c.bronze, o.RunID)
 	if err != nil {
-		catalog.RemoveFiles(ctx, bronzeTbl, dataFiles, log)
 		return err
 	}
 	fr.Commits++
-	fr.Rows += committedRows(dataFiles)
-	o.AfterCommit(bronzeT)
+	fr.Rows += c.rows.Rows()
 	if c.tap != nil {
 		committed = true
-		if s, ok := ourSnapshot(after, c.bronze, o.RunID); ok {
-			var parent int64
-			if s.ParentSnapshotID != nil {
-				parent = *s.ParentSnapshotID
-			}
-			if err := c.tap.Committed(ctx, s.SnapshotID, parent); err != nil {
-				log.Warn("silver tap did not commit; the silver pass will catch up", "error", err.Error())
-			}
-		} else {
-			c.tap.Abort()
-		}
+		c.tellTap(ctx, after, log)
 	}
 	fr.Files += len(chunk)
-	log.Info("committed chunk", "files", len(chunk), "data_files", len(dataFiles), "quarantine_files", len(qFiles))
+	log.Info("committed chunk", "files", len(chunk), "data_files", len(c.rows.Files()), "quarantine_files", len(c.rejs.Files()))
 	return nil
 }
 
-// committedRows counts the rows of data files from their metadata: what a
-// commit actually added, which reconciliation holds against the records
-// the decoders counted.
-func committedRows(files []iceberg.DataFile) int64 {
-	var n int64
-	for _, f := range files {
-		n += f.Count()
+// tellTap tells the chunk's tap of the bronze commit, if the table's
+// current snapshot is that commit (else the tap's work is discarded).
+func (c *chunkRun) tellTap(ctx context.Context, after *table.Table, log *slog.Logger) {
+	s, ok := ourSnapshot(after, c.bronze, c.o.RunID)
+	if !ok {
+		c.tap.Abort()
+		return
 	}
-	return n
+	var parent int64
+	if s.ParentSnapshotID != nil {
+		parent = *s.ParentSnapshotID
+	}
+	if err := c.tap.Committed(ctx, s.SnapshotID, parent); err != nil {
+		log.Warn("silver tap did not commit; the silver pass will catch up", "error", err.Error())
+	}
 }
-
-// writerBuffer is how many record batches a Parquet writer may hold queued
-// (iceberg-go's default is 64); with the decoder's channel of two, it bounds
-// the batches in flight, hence memory, whatever the input size.
-const writerBuffer = 4
 
 func decodeOptions(o Options) decode.Options {
 	return decode.Options{BatchRows: o.BatchRows, Alloc: o.Alloc}
@@ -210,8 +184,8 @@ func (s storeReader) Read(p []byte) (int, error) {
 // readFile decodes one landing file into the chunk's channels and returns
 // its ledger entry. An error means the chunk must stop (store or context
 // failure); unreadable content is quarantined instead.
-func (c *chunkRun) readFile(ctx context.Context, f landing.File) (catalog.FileEntry, error) {
-	entry := catalog.FileEntry{Key: f.Key, Size: f.Size}
+func (c *chunkRun) readFile(ctx context.Context, f landing.File) (ledger.FileEntry, error) {
+	entry := ledger.FileEntry{Key: f.Key, Size: f.Size}
 	c.fr.Bytes += f.Size
 	if f.Size == 0 {
 		return entry, nil // an empty file holds no records
@@ -278,7 +252,7 @@ func (e *emitter) Batch(rec arrow.RecordBatch) error {
 			e.c.tap = nil
 		}
 	}
-	return send(e.ctx, e.c.rows, rec)
+	return e.c.stage.Send(e.c.rows, rec)
 }
 
 func (e *emitter) Reject(r decode.Reject) error {
@@ -288,11 +262,18 @@ func (e *emitter) Reject(r decode.Reject) error {
 	}
 	e.c.fr.Rejects++
 	e.c.fr.ByReason[r.Reason]++
-	e.c.qb.Add(quarantine.Row{
-		Feed: e.c.feed, SourceFile: e.file.Key, Offset: r.Offset, Records: r.Records, Stage: "bronze",
-		Reason: r.Reason, Detail: r.Detail, Raw: r.Raw, Binary: r.Binary, LandingHour: e.file.Hour,
-		RunID: e.c.o.RunID, At: e.c.ingestAt,
-	})
+	row := schema.QuarantineRow{Feed: e.c.feed.Name, SourceFile: e.file.Key, Stage: schema.StageBronze,
+		Reason: r.Reason, Detail: r.Detail, LandingDate: e.file.Hour, RunID: e.c.o.RunID, At: e.c.ingestAt}
+	if r.Offset >= 0 {
+		row.Offset = &r.Offset
+	}
+	if r.Records > 0 {
+		row.Records = &r.Records
+	}
+	row.SetRaw(r.Raw, r.Binary)
+	if err := e.c.qb.Add(&row); err != nil {
+		return err
+	}
 	if e.c.qb.Len() >= 4096 {
 		return e.flush()
 	}
@@ -301,64 +282,54 @@ func (e *emitter) Reject(r decode.Reject) error {
 
 func (e *emitter) flush() error {
 	if rec := e.c.qb.Batch(); rec != nil {
-		return send(e.ctx, e.c.rejs, rec)
+		return e.c.stage.Send(e.c.rejs, rec)
 	}
 	return nil
-}
-
-func send(ctx context.Context, ch chan<- arrow.RecordBatch, rec arrow.RecordBatch) error {
-	select {
-	case ch <- rec:
-		return nil
-	case <-ctx.Done():
-		rec.Release()
-		return ctx.Err()
-	}
 }
 
 // ourSnapshot returns tbl's current snapshot if it is the commit of this
 // chunk (same run, same file ledger): only then may a tap label its work
 // with it.
-func ourSnapshot(tbl *table.Table, entries []catalog.FileEntry, runID string) (*table.Snapshot, bool) {
+func ourSnapshot(tbl *table.Table, entries []ledger.FileEntry, runID string) (*table.Snapshot, bool) {
 	s := tbl.CurrentSnapshot()
 	if s == nil || s.Summary == nil {
 		return nil, false
 	}
-	want, err := catalog.SummaryProps(Job, runID, entries)
+	want, err := ledger.SummaryProps(schema.JobIngest, runID, entries)
 	if err != nil {
 		return nil, false
 	}
-	return s, s.Summary.Properties[catalog.PropRunID] == runID && s.Summary.Properties[catalog.PropFiles] == want[catalog.PropFiles]
+	return s, s.Summary.Properties[ledger.PropRunID] == runID && s.Summary.Properties[ledger.PropFiles] == want[ledger.PropFiles]
 }
 
-// commitFiles commits files to t with entries as the ledger, unless the
-// ledger shows the entries committed already.
-func commitFiles(ctx context.Context, cat Catalog, t schema.Table, files []iceberg.DataFile, entries []catalog.FileEntry, runID string) (*table.Table, error) {
-	props, err := catalog.SummaryProps(Job, runID, entries)
+// commitFiles commits the sink's files with entries as the ledger, unless
+// the ledger shows the entries committed already.
+func commitFiles(ctx context.Context, cat catalog.Tables, st *datafile.Stage, k *datafile.Sink, entries []ledger.FileEntry, runID string) (*table.Table, error) {
+	props, err := ledger.SummaryProps(schema.JobIngest, runID, entries)
 	if err != nil {
 		return nil, err
 	}
-	return cat.Commit(ctx, t, func(tbl *table.Table, tx *table.Transaction) error {
-		ledger, err := catalog.Ledger(tbl)
+	return st.Commit(ctx, cat, k, func(tbl *table.Table, tx *table.Transaction, files []iceberg.DataFile) error {
+		done, err := ledger.Ledger(tbl)
 		if err != nil {
 			return err
 		}
-		if err := checkLedger(ledger, entries, runID); err != nil {
+		if err := checkLedger(done, entries, runID); err != nil {
 			return err
 		}
 		// A snapshot with no data still records the files (all empty, or
 		// all quarantined), so they are not read again.
-		return catalog.AddFiles(ctx, tx, files, props)
+		return datafile.Append(ctx, tx, files, props)
 	})
 }
 
 // checkLedger decides whether entries may be committed: not if another run
-// committed any of them (ErrConcurrentRun), and not again if this run did
-// (catalog.ErrAlreadyCommitted: an earlier attempt went through).
-func checkLedger(ledger map[string]catalog.Committed, entries []catalog.FileEntry, runID string) error {
+// committed any of them (catalog.ErrConflict), and not again if this run
+// did (catalog.ErrAlreadyCommitted: an earlier attempt went through).
+func checkLedger(done map[string]ledger.Committed, entries []ledger.FileEntry, runID string) error {
 	ours, theirs := 0, 0
 	for _, e := range entries {
-		if c, ok := ledger[e.Key]; ok {
+		if c, ok := done[e.Key]; ok {
 			if c.RunID == runID {
 				ours++
 			} else {
@@ -368,7 +339,7 @@ func checkLedger(ledger map[string]catalog.Committed, entries []catalog.FileEntr
 	}
 	switch {
 	case theirs > 0:
-		return fmt.Errorf("%w: %d of %d files", ErrConcurrentRun, theirs, len(entries))
+		return fmt.Errorf("%w: another run committed %d of %d landing files", catalog.ErrConflict, theirs, len(entries))
 	case ours == len(entries) && ours > 0:
 		return catalog.ErrAlreadyCommitted
 	case ours > 0:

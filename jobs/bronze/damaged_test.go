@@ -83,7 +83,8 @@ func TestDamagedGzipKeepsTheRowsBeforeTheBreak(t *testing.T) {
 			ctx := context.Background()
 			l := newLake(t)
 			l.put(t, c.key, damagedGzip(t, c.lines, c.intact, c.damage))
-			rep, err := bronze.Run(ctx, l.Store, l.Cat, bronze.Options{RunID: "r", Feeds: []string{c.feed}})
+			feed, _ := schema.FeedNamed(c.feed)
+			rep, err := bronze.Run(ctx, l.Store, l.Cat, bronze.Options{RunID: "r", Feeds: []schema.Feed{feed}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,13 +93,13 @@ func TestDamagedGzipKeepsTheRowsBeforeTheBreak(t *testing.T) {
 				t.Fatalf("report: rows %d, decoded %d, unreadable %d, by reason %v; want %d rows, 1 unreadable_file",
 					f.Rows, f.Decoded, f.FilesUnreadable, f.ByReason, c.want)
 			}
-			if got := rowCount(t, l, schema.Bronze[c.feed]); got != c.want {
-				t.Fatalf("%s holds %d rows, want the %d before the damage", schema.Bronze[c.feed], got, c.want)
+			if got := rowCount(t, l, feed.Bronze); got != c.want {
+				t.Fatalf("%s holds %d rows, want the %d before the damage", feed.Bronze, got, c.want)
 			}
 			if got := rowCount(t, l, schema.Quarantine); got != 1 {
 				t.Fatalf("ops.quarantine holds %d rows, want 1 (the unreadable remainder)", got)
 			}
-			rs := quality.RunChecks([]quality.FeedRun{{Feed: c.feed, Table: schema.Bronze[c.feed].String(),
+			rs := quality.RunChecks([]quality.FeedRun{{Feed: c.feed, Table: feed.Bronze.String(),
 				Landing: f.Decoded + f.RejectedRecords, Bronze: f.Rows, BronzeRejected: f.RejectedRecords}},
 				f.Ended, config.Default(t.TempDir()).Quality)
 			if rs[0].Check != quality.Reconciliation || rs[0].Status != quality.Pass || rs[0].Observed != 0 {

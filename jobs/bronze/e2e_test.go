@@ -59,7 +59,8 @@ func TestEndToEndDefectsReconcile(t *testing.T) {
 	}
 	qrows, qrecords := quarantined(t, l)
 	ignored := map[string]int{}
-	for i, feed := range bronze.DefaultFeeds {
+	for i, f := range schema.Feeds {
+		feed := f.Name
 		want, got := m.Feeds[feed], rep.Feeds[i]
 		t.Run(feed, func(t *testing.T) {
 			if want.Records != want.BronzeRows+want.MalformedRecords {
@@ -68,7 +69,7 @@ func TestEndToEndDefectsReconcile(t *testing.T) {
 			if got.Files != want.Files {
 				t.Errorf("files = %d, want %d", got.Files, want.Files)
 			}
-			if rows := rowCount(t, l, schema.Bronze[feed]); rows != want.BronzeRows || got.Rows != want.BronzeRows {
+			if rows := rowCount(t, l, f.Bronze); rows != want.BronzeRows || got.Rows != want.BronzeRows {
 				t.Errorf("bronze rows = %d (report %d), want %d", rows, got.Rows, want.BronzeRows)
 			}
 			if n := qrows[reasonKey{feed, "malformed"}]; n != want.MalformedRows {

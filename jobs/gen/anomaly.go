@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/advertisex/adlake/schema"
 )
 
 // Anomalies a run can inject on its last day, for the data-quality checks
@@ -92,9 +94,9 @@ func ValidAnomaly(kind string) bool { return kind == "" || slices.Contains(Anoma
 
 // anomalyFeed is the feed each anomaly is about.
 var anomalyFeed = map[string]string{
-	DroppedHour: "impressions", StalledFeed: "clicks_conversions", NewCSVColumn: "clicks_conversions",
-	AvroV2: "bid_requests", DuplicateBurst: "impressions", MissingReference: "impressions",
-	RejectBurst: "impressions", OrphanClicks: "clicks_conversions",
+	DroppedHour: schema.Impressions.Name, StalledFeed: schema.ClicksConversions.Name, NewCSVColumn: schema.ClicksConversions.Name,
+	AvroV2: schema.BidRequests.Name, DuplicateBurst: schema.Impressions.Name, MissingReference: schema.Impressions.Name,
+	RejectBurst: schema.Impressions.Name, OrphanClicks: schema.ClicksConversions.Name,
 }
 
 func newAnomalyInfo(o Options) *AnomalyInfo {
@@ -125,9 +127,9 @@ func (g *generator) anomalyAt(kind string, h time.Time) bool {
 // held reports whether the files of feed for arrival hour h are held back.
 func (g *generator) held(feed string, h time.Time) bool {
 	switch feed {
-	case "impressions":
+	case schema.Impressions.Name:
 		return g.anomalyAt(DroppedHour, h) && h.Hour() == droppedHour
-	case "clicks_conversions":
+	case schema.ClicksConversions.Name:
 		return g.anomalyAt(StalledFeed, h) && h.Hour() >= stallHour
 	}
 	return false

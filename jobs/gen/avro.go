@@ -8,9 +8,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
+
 	"github.com/golang/snappy"
 	"github.com/klauspost/compress/zstd"
-	"time"
 
 	"github.com/hamba/avro/v2"
 	"github.com/hamba/avro/v2/ocf"
@@ -86,17 +87,17 @@ func (g *generator) writeBids(ctx context.Context, h time.Time, idx int, imps []
 			fc.Kinds["test"]++
 		}
 	}
-	if _, err := g.put(ctx, landing.Key("bid_requests", h, fmt.Sprintf("bids-%02d.avro", h.Hour())), data, false); err != nil {
+	if _, err := g.put(ctx, landing.Key(schema.BidRequests.Name, h, fmt.Sprintf("bids-%02d.avro", h.Hour())), data, false); err != nil {
 		return err
 	}
 	fc.Files, fc.Bytes = 1, int64(len(data))
-	g.m.Feeds["bid_requests"].add(fc)
+	g.m.Feeds[schema.BidRequests.Name].add(fc)
 	if g.o.Defects && idx%24 == 9 {
 		garbage := []byte("Obj\x02 this is not an Avro container")
-		if _, err := g.put(ctx, landing.Key("bid_requests", h, "bids-corrupt.avro"), garbage, false); err != nil {
+		if _, err := g.put(ctx, landing.Key(schema.BidRequests.Name, h, "bids-corrupt.avro"), garbage, false); err != nil {
 			return err
 		}
-		feed := g.m.Feeds["bid_requests"]
+		feed := g.m.Feeds[schema.BidRequests.Name]
 		feed.Files++
 		feed.UnreadableFiles++
 		feed.Bytes += int64(len(garbage))

@@ -73,7 +73,7 @@ func (g *generator) hour(ctx context.Context, h time.Time) error {
 	idx := int(h.Sub(g.o.Start) / time.Hour)
 	n := int(float64(g.o.ImpressionsPerDay)*diurnal(h.Hour()) + 0.5)
 	imps := make([]impression, n)
-	g.heldHour = g.held("impressions", h)
+	g.heldHour = g.held(schema.Impressions.Name, h)
 	for i := range imps {
 		imps[i] = g.newImpression(h)
 		g.schedule(&imps[i])
@@ -229,10 +229,10 @@ func (g *generator) deviceType() string {
 // writeImpressions writes the hour's impressions in two files (one
 // gzipped), with the hour's defects in the first.
 func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, imps []impression) error {
-	feed := g.m.Feeds["impressions"]
+	feed := g.m.Feeds[schema.Impressions.Name]
 	var parts [2]bytes.Buffer
 	counts := [2]*FeedCounts{newFeedCounts(), newFeedCounts()}
-	held := g.held("impressions", h)
+	held := g.held(schema.Impressions.Name, h)
 	for i := range imps {
 		p := i % 2
 		im := &imps[i]
@@ -285,18 +285,18 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 			name += ".gz"
 			counts[p].Gzipped++
 		}
-		if g.held("impressions", h) {
+		if g.held(schema.Impressions.Name, h) {
 			g.hold(counts[p])
 			continue
 		}
-		data, err := g.put(ctx, landing.Key("impressions", h, name), parts[p].Bytes(), gz)
+		data, err := g.put(ctx, landing.Key(schema.Impressions.Name, h, name), parts[p].Bytes(), gz)
 		if err != nil {
 			return err
 		}
 		counts[p].Files, counts[p].Bytes = 1, int64(len(data))
 		feed.add(counts[p])
 		if p == 0 && g.anomalyAt(DuplicateBurst, h) {
-			if _, err := g.put(ctx, landing.Key("impressions", h, fmt.Sprintf("imp-%02d-0-again.json", h.Hour())), data, false); err != nil {
+			if _, err := g.put(ctx, landing.Key(schema.Impressions.Name, h, fmt.Sprintf("imp-%02d-0-again.json", h.Hour())), data, false); err != nil {
 				return err
 			}
 			feed.addCopy(counts[p])
@@ -311,7 +311,7 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 		return nil
 	}
 	if h.Hour() == 3 {
-		if _, err := g.put(ctx, landing.Key("impressions", h, "imp-empty.json"), nil, false); err != nil {
+		if _, err := g.put(ctx, landing.Key(schema.Impressions.Name, h, "imp-empty.json"), nil, false); err != nil {
 			return err
 		}
 		feed.Files++
@@ -319,7 +319,7 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 	}
 	if idx == 7 {
 		garbage := []byte("\x1f\x8bthis is not a gzip stream, only its magic is")
-		if _, err := g.put(ctx, landing.Key("impressions", h, "imp-corrupt.json.gz"), garbage, false); err != nil {
+		if _, err := g.put(ctx, landing.Key(schema.Impressions.Name, h, "imp-corrupt.json.gz"), garbage, false); err != nil {
 			return err
 		}
 		feed.Files++
@@ -328,7 +328,7 @@ func (g *generator) writeImpressions(ctx context.Context, h time.Time, idx int, 
 		feed.Bytes += int64(len(garbage))
 	}
 	if h.Hour() == 23 {
-		if _, err := g.put(ctx, landing.Key("impressions", h, "_SUCCESS"), nil, false); err != nil {
+		if _, err := g.put(ctx, landing.Key(schema.Impressions.Name, h, "_SUCCESS"), nil, false); err != nil {
 			return err
 		}
 		g.m.Ignored[landing.IgnoreMarker]++
@@ -383,7 +383,7 @@ func (g *generator) impressionDefects(h time.Time, idx int, buf *bytes.Buffer, f
 	if idx%3 == 2 && len(g.dupImpressions) > 0 {
 		d := &g.dupImpressions[g.rng.IntN(len(g.dupImpressions))]
 		bad(string(d.line))
-		if d.held && !g.held("impressions", h) {
+		if d.held && !g.held(schema.Impressions.Name, h) {
 			// Its original was held back: this copy is the valid one.
 			d.held = false
 			fc.Valid++
@@ -477,19 +477,19 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 		name += ".gz"
 		fc.Gzipped++
 	}
-	if g.held("clicks_conversions", h) {
+	if g.held(schema.ClicksConversions.Name, h) {
 		g.hold(fc)
 		return nil
 	}
 	if newCol {
 		g.m.Anomaly.Files++
 	}
-	data, err := g.put(ctx, landing.Key("clicks_conversions", h, name), buf.Bytes(), gz)
+	data, err := g.put(ctx, landing.Key(schema.ClicksConversions.Name, h, name), buf.Bytes(), gz)
 	if err != nil {
 		return err
 	}
 	fc.Files, fc.Bytes = 1, int64(len(data))
-	g.m.Feeds["clicks_conversions"].add(fc)
+	g.m.Feeds[schema.ClicksConversions.Name].add(fc)
 	if a := g.m.Anomaly; a != nil {
 		a.OrphanClicks += orphans["click"]
 		a.OrphanConversions += orphans["conversion"]
@@ -498,7 +498,7 @@ func (g *generator) writeClicks(ctx context.Context, h time.Time, idx int) error
 		}
 	}
 	if g.o.Defects && h.Hour() == 22 {
-		if _, err := g.put(ctx, landing.Key("clicks_conversions", h, "clk-upload.csv.tmp"), []byte("partial"), false); err != nil {
+		if _, err := g.put(ctx, landing.Key(schema.ClicksConversions.Name, h, "clk-upload.csv.tmp"), []byte("partial"), false); err != nil {
 			return err
 		}
 		g.m.Ignored[landing.IgnoreTemporary]++
@@ -614,10 +614,10 @@ func (g *generator) redeliver(ctx context.Context) error {
 		return nil
 	}
 	last := g.o.Start.AddDate(0, 0, g.o.Days).Add(-time.Hour)
-	key := landing.Key("impressions", last, "imp-redelivered.json")
+	key := landing.Key(schema.Impressions.Name, last, "imp-redelivered.json")
 	if _, err := g.put(ctx, key, g.redeliverData, false); err != nil {
 		return err
 	}
-	g.m.Feeds["impressions"].addCopy(g.redeliverCount)
+	g.m.Feeds[schema.Impressions.Name].addCopy(g.redeliverCount)
 	return nil
 }

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/schema"
 )
 
 // Options configure Run.
@@ -142,7 +143,7 @@ func newGenerator(b objstore.Bucket, o Options) *generator {
 			Seed: o.Seed, Start: o.Start.Format(time.DateOnly), Days: o.Days, ImpressionsPerDay: o.ImpressionsPerDay,
 			Defects: o.Defects, Reference: map[string]int{}, Ignored: map[string]int{},
 			Anomaly: newAnomalyInfo(o),
-			Feeds:   map[string]*FeedCounts{"impressions": newFeedCounts(), "clicks_conversions": newFeedCounts(), "bid_requests": newFeedCounts()},
+			Feeds:   feedCounts(),
 		},
 	}
 	g.ref = newReference(rng)
@@ -178,4 +179,13 @@ func (g *generator) put(ctx context.Context, key string, data []byte, gz bool) (
 		return nil, fmt.Errorf("gen: %w", err)
 	}
 	return data, nil
+}
+
+// feedCounts returns empty counts for every feed.
+func feedCounts() map[string]*FeedCounts {
+	out := map[string]*FeedCounts{}
+	for _, f := range schema.Feeds {
+		out[f.Name] = newFeedCounts()
+	}
+	return out
 }

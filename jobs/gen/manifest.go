@@ -1,5 +1,13 @@
 package gen
 
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/advertisex/adlake/schema"
+)
+
 // Manifest is what a generator run wrote: the exact counts tests assert
 // against. Every count is of records the generator itself wrote, so they
 // hold for any seed and scale.
@@ -97,4 +105,17 @@ func (c *FeedCounts) add(o *FeedCounts) {
 	for k, v := range o.Kinds {
 		c.Kinds[k] += v
 	}
+}
+
+// WriteText prints the manifest's counts per feed for people; where names
+// the landing zone written.
+func (m *Manifest) WriteText(w io.Writer, where string) error {
+	fmt.Fprintf(w, "generated %d day(s) from %s into %s (seed %d, defects %v)\n\n", m.Days, m.Start, where, m.Seed, m.Defects)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "feed\tfiles\trecords\tbronze rows\tmalformed\tunreadable files\tvalid\tduplicates\t")
+	for _, feed := range schema.FeedNames() {
+		f := m.Feeds[feed]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", feed, f.Files, f.Records, f.BronzeRows, f.MalformedRecords, f.UnreadableFiles, f.Valid, f.Duplicates)
+	}
+	return tw.Flush()
 }

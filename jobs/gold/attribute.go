@@ -29,7 +29,9 @@ type Windows struct {
 // DefaultWindows are the SPEC's defaults: 24 h, 7 days, 24 h.
 var DefaultWindows = Windows{ClickToImpression: 24 * time.Hour, ConversionToClick: 7 * 24 * time.Hour, ConversionToView: 24 * time.Hour}
 
-func (w Windows) withDefaults() Windows {
+// WithDefaults returns w with each unset (non-positive) window set to its
+// DefaultWindows value: the windows Build, Attribute and Stale use.
+func (w Windows) WithDefaults() Windows {
 	if w.ClickToImpression <= 0 {
 		w.ClickToImpression = DefaultWindows.ClickToImpression
 	}
@@ -53,7 +55,7 @@ func (w Windows) lookbackDays() (clicks, impressions int) {
 	return clicks, impressions
 }
 
-// Attribution values.
+// Attribution values (gold.attributed_conversions.attribution).
 const (
 	AttrClick = "click"
 	AttrView  = "view"
@@ -68,9 +70,11 @@ type opt[T any] struct {
 
 func some[T any](v T) opt[T] { return opt[T]{V: v, OK: true} }
 
-// Attributed is one row of gold.attributed_conversions (without lineage).
-// Timestamps are microseconds since the Unix epoch, UTC.
-type Attributed struct {
+// attributed is one conversion with its attribution, as the walk finds it:
+// the content of a schema.AttributedConversionRow (attributedRows makes
+// one), without event date and lineage. Timestamps are microseconds since
+// the Unix epoch, UTC.
+type attributed struct {
 	ConversionID   string
 	ConversionTS   int64
 	CampaignID     string
@@ -179,17 +183,27 @@ func (r *valueReader) flag() bool {
 }
 
 func (r *valueReader) str() opt[string] {
-	if !r.flag() {
+	b, ok := r.bytes()
+	if !ok {
 		return opt[string]{}
+	}
+	return some(string(b))
+}
+
+// bytes reads a string field without copying it: the bytes are valid as
+// long as the value is.
+func (r *valueReader) bytes() ([]byte, bool) {
+	if !r.flag() {
+		return nil, false
 	}
 	l, n := binary.Uvarint(r.b)
 	if n <= 0 || uint64(len(r.b)-n) < l {
 		r.err = errCorrupt
-		return opt[string]{}
+		return nil, false
 	}
-	s := string(r.b[n : n+int(l)])
+	b := r.b[n : n+int(l)]
 	r.b = r.b[n+int(l):]
-	return some(s)
+	return b, true
 }
 
 func (r *valueReader) f64() opt[float64] {
@@ -273,23 +287,40 @@ func (h *head) before(o *head) bool {
 	return h.rank < o.rank
 }
 
-// touch is a remembered impression or click of the current group.
+// touch is a remembered impression or click of the current group. Its
+// byte fields are buffers reused from touch to touch: the walk allocates
+// only for the conversions it emits.
 type touch struct {
-	set      bool
-	ts       int64
-	id       []byte
-	creative opt[string]
-	site     opt[string]
+	set            bool
+	ts             int64
+	id             []byte
+	creative, site field
 	// clicks only: the impression the click matched
 	imp touchRef
 }
 
 type touchRef struct {
-	set      bool
-	ts       int64
-	id       []byte
-	creative opt[string]
-	site     opt[string]
+	set            bool
+	ts             int64
+	id             []byte
+	creative, site field
+}
+
+// field is a remembered nullable string.
+type field struct {
+	b  []byte
+	ok bool
+}
+
+// set copies b (null when !ok) into f.
+func (f *field) set(b []byte, ok bool) { f.b, f.ok = append(f.b[:0], b...), ok }
+
+// opt returns f as a string.
+func (f *field) opt() opt[string] {
+	if !f.ok {
+		return opt[string]{}
+	}
+	return some(string(f.b))
 }
 
 func (t *touch) remember(h *head) error {
@@ -297,7 +328,8 @@ func (t *touch) remember(h *head) error {
 	t.ts = h.ts
 	t.id = append(t.id[:0], h.id...)
 	r := valueReader{b: h.val}
-	t.creative, t.site = r.str(), r.str()
+	t.creative.set(r.bytes())
+	t.site.set(r.bytes())
 	return r.err
 }
 
@@ -314,7 +346,7 @@ func (t *touch) remember(h *head) error {
 // "latest" touch is the last one seen, and of several at the same time the
 // one with the greatest id. State per group is one impression and one
 // click, so memory does not depend on the input.
-func walk(ctx context.Context, w Windows, imps, clicks, convs rowIter, emit func(Attributed) error) error {
+func walk(ctx context.Context, w Windows, imps, clicks, convs rowIter, emit func(attributed) error) error {
 	hs := [3]*head{{it: imps, rank: 0}, {it: clicks, rank: 1}, {it: convs, rank: 2}}
 	for _, h := range hs {
 		if err := h.advance(); err != nil {
@@ -356,7 +388,8 @@ func walk(ctx context.Context, w Windows, imps, clicks, convs rowIter, emit func
 			if lastClick.imp.set {
 				lastClick.imp.ts = lastImp.ts
 				lastClick.imp.id = append(lastClick.imp.id[:0], lastImp.id...)
-				lastClick.imp.creative, lastClick.imp.site = lastImp.creative, lastImp.site
+				lastClick.imp.creative.set(lastImp.creative.b, lastImp.creative.ok)
+				lastClick.imp.site.set(lastImp.site.b, lastImp.site.ok)
 			}
 		case 2:
 			a, err := attribute(h, &lastImp, &lastClick, cc, cv)
@@ -373,9 +406,9 @@ func walk(ctx context.Context, w Windows, imps, clicks, convs rowIter, emit func
 	}
 }
 
-func attribute(h *head, imp, click *touch, cc, cv int64) (Attributed, error) {
+func attribute(h *head, imp, click *touch, cc, cv int64) (attributed, error) {
 	r := valueReader{b: h.val}
-	a := Attributed{ConversionID: string(h.id), ConversionTS: h.ts, CampaignID: string(h.camp), UserKey: some(string(h.user)),
+	a := attributed{ConversionID: string(h.id), ConversionTS: h.ts, CampaignID: string(h.camp), UserKey: some(string(h.user)),
 		AdvertiserID: r.str(), ConversionType: r.str().V, ValueUSD: r.f64(), Attribution: AttrNone}
 	if r.err != nil {
 		return a, fmt.Errorf("attribution: conversion row: %w", r.err)
@@ -385,21 +418,21 @@ func attribute(h *head, imp, click *touch, cc, cv int64) (Attributed, error) {
 		a.Attribution = AttrClick
 		a.ClickID, a.ClickTS = some(string(click.id)), some(click.ts)
 		a.Seconds = some((h.ts - click.ts) / 1e6)
-		a.CreativeID, a.SiteDomain = click.creative, click.site
+		a.CreativeID, a.SiteDomain = click.creative.opt(), click.site.opt()
 		if click.imp.set {
 			a.ImpressionID, a.ImpressionTS = some(string(click.imp.id)), some(click.imp.ts)
 			if !a.CreativeID.OK {
-				a.CreativeID = click.imp.creative
+				a.CreativeID = click.imp.creative.opt()
 			}
 			if !a.SiteDomain.OK {
-				a.SiteDomain = click.imp.site
+				a.SiteDomain = click.imp.site.opt()
 			}
 		}
 	case imp.set && h.ts-imp.ts <= cv:
 		a.Attribution = AttrView
 		a.ImpressionID, a.ImpressionTS = some(string(imp.id)), some(imp.ts)
 		a.Seconds = some((h.ts - imp.ts) / 1e6)
-		a.CreativeID, a.SiteDomain = imp.creative, imp.site
+		a.CreativeID, a.SiteDomain = imp.creative.opt(), imp.site.opt()
 	}
 	return a, nil
 }

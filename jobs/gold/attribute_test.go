@@ -140,9 +140,9 @@ func TestWalk(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := map[string]Attributed{}
+			got := map[string]attributed{}
 			err := walk(context.Background(), DefaultWindows, stream(t, tc.imps, false), stream(t, tc.clicks, false), stream(t, tc.convs, true),
-				func(a Attributed) error { got[a.ConversionID] = a; return nil })
+				func(a attributed) error { got[a.ConversionID] = a; return nil })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +179,7 @@ func TestWindowsLookback(t *testing.T) {
 		{Windows{ConversionToClick: time.Hour, ClickToImpression: time.Hour, ConversionToView: 72 * time.Hour}, 1, 3},
 	}
 	for _, c := range cases {
-		cl, im := c.w.withDefaults().lookbackDays()
+		cl, im := c.w.WithDefaults().lookbackDays()
 		if cl != c.clicks || im != c.imps {
 			t.Errorf("%+v: %d, %d; want %d, %d", c.w, cl, im, c.clicks, c.imps)
 		}

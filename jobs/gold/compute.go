@@ -8,49 +8,66 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	icebergio "github.com/apache/iceberg-go/io"
-	"github.com/apache/iceberg-go/table"
-	"github.com/cespare/xxhash/v2"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
-
-// campaignAgg accumulates one campaign_daily row.
-type campaignAgg struct {
-	advertiser                       opt[string]
-	imps, botImps, clicks, botClicks int64
-	convs, clickConvs, viewConvs     int64
-	value, attributedValue, spend    float64
-}
-
-func (a *campaignAgg) seeAdvertiser(adv strCol, i int) {
-	if !adv.IsNull(i) {
-		if v := adv.Value(i); !a.advertiser.OK || v > a.advertiser.V {
-			a.advertiser = some(strings.Clone(v))
-		}
-	}
-}
-
-// funnelAgg accumulates one bid_funnel_daily row.
-type funnelAgg struct {
-	exchange                     string
-	requests, bids, wins, priced int64
-	sumCPM, spend                float64
-}
 
 // result is what a build computed for one date.
 type result struct {
 	day        arrow.Date32
-	inputs     map[string]int64
-	attributed []Attributed
+	inputs     map[string]int64 // snapshot ids read, by table name (PropInputs)
+	attributed []attributed     // in conversion id order
 	campaigns  map[string]*campaignAgg
-	funnel     []*funnelAgg
+	funnel     []*funnelAgg // one per exchange, in order of appearance
 }
 
-// compute reads the silver partitions date needs and derives the gold rows;
+// computation is the state of one compute: the inputs pinned to their
+// snapshots, the three attribution sorts and the result so far. Its steps
+// run in order: readConversions, readClicks, readBids, readImpressions
+// (each step relies on those before it), merge, tally.
+type computation struct {
+	o     Options
+	day   arrow.Date32
+	marts bool // compute the marts, not only the attribution
+	ins   map[string]input
+	fs    icebergio.IO
+	dir   string // spill folder, removed by close
+	res   *result
+	rep   *Report
+	// The attribution sorts, each keyed (group, time, id).
+	imps, clicks, convs *Sorter
+	// groups holds the (user, campaign) groups with a click or
+	// conversion: the impressions' semi-join.
+	groups *hashIndex
+	// bids maps the hash of a request id with a bid to the position of its
+	// exchange in res.funnel (marts only).
+	bids     *hashIndex
+	key, val []byte // scratch
+}
+
+// compute reads the silver partitions day needs and derives the gold rows;
 // with marts false only the attribution.
-func compute(ctx context.Context, cat Catalog, day arrow.Date32, o Options, marts bool, rep *Report) (*result, error) {
+func compute(ctx context.Context, cat catalog.Loader, day arrow.Date32, o Options, marts bool, rep *Report) (*result, error) {
+	c, err := newComputation(ctx, cat, day, o, marts, rep)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	for _, step := range []func(context.Context) error{c.readConversions, c.readClicks, c.readBids, c.readImpressions, c.merge} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	c.tally()
+	return c.res, nil
+}
+
+// newComputation pins the inputs to their current snapshots (recorded in
+// rep.Inputs) and makes the spill folder and the sorts, which close
+// removes.
+func newComputation(ctx context.Context, cat catalog.Loader, day arrow.Date32, o Options, marts bool, rep *Report) (*computation, error) {
 	res := &result{day: day, inputs: map[string]int64{}, campaigns: map[string]*campaignAgg{}}
 	ins := map[string]input{}
 	for _, t := range inputTables {
@@ -62,8 +79,7 @@ func compute(ctx context.Context, cat Catalog, day arrow.Date32, o Options, mart
 		if s := tbl.CurrentSnapshot(); s != nil {
 			in.snap = s.SnapshotID
 		}
-		ins[t.String()] = in
-		res.inputs[t.String()] = in.snap
+		ins[t.String()], res.inputs[t.String()] = in, in.snap
 	}
 	rep.Inputs = res.inputs
 	fs, err := ins[schema.SilverImpressions.String()].tbl.FS(ctx)
@@ -74,379 +90,72 @@ func compute(ctx context.Context, cat Catalog, day arrow.Date32, o Options, mart
 	if err != nil {
 		return nil, fmt.Errorf("spill folder: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	// Clicks and conversions are a few percent of impressions.
-	impSort := NewSorter(SorterOptions{MemoryBudget: o.MemoryBudget * 6 / 8, Dir: dir})
-	clickSort := NewSorter(SorterOptions{MemoryBudget: o.MemoryBudget / 8, Dir: dir})
-	convSort := NewSorter(SorterOptions{MemoryBudget: o.MemoryBudget / 8, Dir: dir})
-	defer impSort.Close()
-	defer clickSort.Close()
-	defer convSort.Close()
+	sorter := func(budget int64) *Sorter { return NewSorter(SorterOptions{MemoryBudget: budget, Dir: dir}) }
+	return &computation{o: o, day: day, marts: marts, ins: ins, fs: fs, dir: dir, res: res, rep: rep,
+		// Clicks and conversions are a few percent of impressions.
+		imps: sorter(o.MemoryBudget * 6 / 8), clicks: sorter(o.MemoryBudget / 8), convs: sorter(o.MemoryBudget / 8),
+		groups: newHashIndex(1 << 16)}, nil
+}
 
-	clickDays, impDays := o.Windows.lookbackDays()
-	groups := newHashIndex(1 << 16) // (user, campaign) groups with a click or conversion
-	camp := func(id string) *campaignAgg {
-		a := res.campaigns[id]
-		if a == nil {
-			a = &campaignAgg{}
-			res.campaigns[strings.Clone(id)] = a
-		}
-		return a
+// close removes the sorts' spill files and the spill folder.
+func (c *computation) close() {
+	for _, s := range []*Sorter{c.imps, c.clicks, c.convs} {
+		s.Close()
 	}
-	var key, val []byte
+	os.RemoveAll(c.dir)
+}
 
-	// Conversions of the date.
-	files, err := ins[schema.SilverConversions.String()].files(ctx, day, day)
-	if err != nil {
-		return nil, err
+// campaign returns the mart aggregate of campaign id, adding it when new.
+func (c *computation) campaign(id string) *campaignAgg {
+	a := c.res.campaigns[id]
+	if a == nil {
+		a = &campaignAgg{}
+		c.res.campaigns[strings.Clone(id)] = a
 	}
-	err = readFiles(ctx, fs, files, []string{"event_ts", "event_id", "user_key", "campaign_id", "advertiser_id", "conversion_type", "conversion_value_usd", "is_bot"}, o.Alloc, o.BatchRows, func(c cols) error {
-		ts, err := c.ts("event_ts")
-		id, err2 := c.str("event_id")
-		user, err3 := c.str("user_key")
-		cmp, err4 := c.str("campaign_id")
-		adv, err5 := c.str("advertiser_id")
-		typ, err6 := c.str("conversion_type")
-		value, err7 := typed[*array.Float64](c, "conversion_value_usd")
-		bot, err8 := typed[*array.Boolean](c, "is_bot")
-		if err := firstErr(err, err2, err3, err4, err5, err6, err7, err8); err != nil {
-			return err
-		}
-		for i := 0; i < c.rows(); i++ {
-			if bot.Value(i) || cmp.IsNull(i) || id.IsNull(i) || ts.IsNull(i) {
-				continue
-			}
-			a := camp(cmp.Value(i))
-			a.convs++
-			a.seeAdvertiser(adv, i)
-			v := opt[float64]{V: value.Value(i), OK: value.IsValid(i)}
-			if v.OK {
-				a.value += v.V
-			}
-			advertiser := opt[string]{V: adv.Value(i), OK: !adv.IsNull(i)}
-			if user.IsNull(i) {
-				// Anonymous: no touch can share its user.
-				res.attributed = append(res.attributed, Attributed{ConversionID: strings.Clone(id.Value(i)), ConversionTS: ts.Value(i),
-					CampaignID: strings.Clone(cmp.Value(i)), AdvertiserID: opt[string]{V: strings.Clone(advertiser.V), OK: advertiser.OK},
-					ConversionType: strings.Clone(typ.Value(i)), ValueUSD: v, Attribution: AttrNone})
-				continue
-			}
-			h := groupHash(user.Value(i), cmp.Value(i))
-			groups.put(h, 1)
-			key = appendKey(key[:0], h, user.Value(i), cmp.Value(i), ts.Value(i), id.Value(i))
-			val = conversionValue(val[:0], advertiser, typ.Value(i), v)
-			if err := convSort.Add(key, val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	return a
+}
 
-	// Clicks of the click window (those of the date also count for the mart).
-	files, err = ins[schema.SilverClicks.String()].files(ctx, day-arrow.Date32(clickDays), day)
-	if err != nil {
-		return nil, err
-	}
-	err = readFiles(ctx, fs, files, []string{"event_date", "event_ts", "event_id", "user_key", "campaign_id", "advertiser_id", "creative_id", "site_domain", "is_bot"}, o.Alloc, o.BatchRows, func(c cols) error {
-		date, err := typed[*array.Date32](c, "event_date")
-		ts, err1 := c.ts("event_ts")
-		id, err2 := c.str("event_id")
-		user, err3 := c.str("user_key")
-		cmp, err4 := c.str("campaign_id")
-		adv, err5 := c.str("advertiser_id")
-		cre, err6 := c.str("creative_id")
-		site, err7 := c.str("site_domain")
-		bot, err8 := typed[*array.Boolean](c, "is_bot")
-		if err := firstErr(err, err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
-			return err
-		}
-		for i := 0; i < c.rows(); i++ {
-			if cmp.IsNull(i) || id.IsNull(i) || ts.IsNull(i) {
-				continue
-			}
-			if date.Value(i) == day {
-				a := camp(cmp.Value(i))
-				if bot.Value(i) {
-					a.botClicks++
-				} else {
-					a.clicks++
-				}
-				a.seeAdvertiser(adv, i)
-			}
-			if bot.Value(i) || user.IsNull(i) {
-				continue
-			}
-			h := groupHash(user.Value(i), cmp.Value(i))
-			groups.put(h, 1)
-			key = appendKey(key[:0], h, user.Value(i), cmp.Value(i), ts.Value(i), id.Value(i))
-			val = impressionValue(val[:0], optStr(cre, i), optStr(site, i))
-			if err := clickSort.Add(key, val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	// Bid requests of the date: the funnel's counts and its index of bids.
-	var bids *hashIndex
-	exchanges := map[string]uint16{}
-	if marts {
-		if bids, err = readBids(ctx, fs, ins, day, o, res, exchanges); err != nil {
-			return nil, err
-		}
-	}
-
-	// Impressions: the attribution's lookback, the date, and (funnel) the
-	// day after.
-	hi := day
-	names := []string{"event_date", "event_ts", "impression_id", "user_key", "campaign_id", "creative_id", "site_domain", "is_bot"}
-	if marts {
-		hi = day + 1
-		names = append(names, "advertiser_id", "request_id", "cost_usd")
-	}
-	files, err = ins[schema.SilverImpressions.String()].files(ctx, day-arrow.Date32(impDays), hi)
-	if err != nil {
-		return nil, err
-	}
-	err = readFiles(ctx, fs, files, names, o.Alloc, o.BatchRows, func(c cols) error {
-		date, err := typed[*array.Date32](c, "event_date")
-		ts, err1 := c.ts("event_ts")
-		id, err2 := c.str("impression_id")
-		user, err3 := c.str("user_key")
-		cmp, err4 := c.str("campaign_id")
-		cre, err5 := c.str("creative_id")
-		site, err6 := c.str("site_domain")
-		bot, err7 := typed[*array.Boolean](c, "is_bot")
-		if err := firstErr(err, err1, err2, err3, err4, err5, err6, err7); err != nil {
-			return err
-		}
-		var adv, req strCol
-		var cost *array.Float64
-		if marts {
-			var e1, e2, e3 error
-			adv, e1 = c.str("advertiser_id")
-			req, e2 = c.str("request_id")
-			cost, e3 = typed[*array.Float64](c, "cost_usd")
-			if err := firstErr(e1, e2, e3); err != nil {
-				return err
-			}
-		}
-		n := c.rows()
-		rep.ImpressionsRead += int64(n)
-		for i := 0; i < n; i++ {
-			d := date.Value(i)
-			if marts {
-				if d == day && !cmp.IsNull(i) {
-					a := camp(cmp.Value(i))
-					if bot.Value(i) {
-						a.botImps++
-					} else {
-						a.imps++
-					}
-					if cost.IsValid(i) {
-						a.spend += cost.Value(i)
-					}
-					a.seeAdvertiser(adv, i)
-				}
-				if d >= day && !req.IsNull(i) {
-					if x, ok := bids.get(xxhash.Sum64String(req.Value(i))); ok {
-						f := res.funnel[x]
-						f.wins++
-						if cost.IsValid(i) {
-							f.spend += cost.Value(i)
-						}
-					}
-				}
-			}
-			if d > day || bot.Value(i) || user.IsNull(i) || cmp.IsNull(i) || id.IsNull(i) || ts.IsNull(i) {
-				continue
-			}
-			h := groupHash(user.Value(i), cmp.Value(i))
-			if _, ok := groups.get(h); !ok {
-				continue // semi-join: no click or conversion of this group
-			}
-			key = appendKey(key[:0], h, user.Value(i), cmp.Value(i), ts.Value(i), id.Value(i))
-			val = impressionValue(val[:0], optStr(cre, i), optStr(site, i))
-			if err := impSort.Add(key, val); err != nil {
-				return err
-			}
-			rep.ImpressionsSorted++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	// The merge walk.
-	streams := make([]*SortedRows, 0, 3)
+// merge walks the three sorts together (walk), collecting the attributed
+// conversions, and adds the sorts' counters to the report.
+func (c *computation) merge(ctx context.Context) error {
+	sorts := []*Sorter{c.imps, c.clicks, c.convs}
+	streams := make([]*SortedRows, 0, len(sorts))
 	defer func() {
 		for _, s := range streams {
 			s.Close()
 		}
 	}()
-	for _, s := range []*Sorter{impSort, clickSort, convSort} {
+	for _, s := range sorts {
 		rows, err := s.Rows(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		streams = append(streams, rows)
 	}
-	err = walk(ctx, o.Windows, streams[0], streams[1], streams[2], func(a Attributed) error {
-		res.attributed = append(res.attributed, a)
+	err := walk(ctx, c.o.Windows, streams[0], streams[1], streams[2], func(a attributed) error {
+		c.res.attributed = append(c.res.attributed, a)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, s := range []*Sorter{impSort, clickSort, convSort} {
-		rep.Sort.Add(s.Stats())
-	}
-	sort.Slice(res.attributed, func(a, b int) bool { return res.attributed[a].ConversionID < res.attributed[b].ConversionID })
-	rep.Attribution = map[string]int64{AttrClick: 0, AttrView: 0, AttrNone: 0}
-	for _, a := range res.attributed {
-		rep.Attribution[a.Attribution]++
-		if !marts {
-			continue
-		}
-		agg := res.campaigns[a.CampaignID]
-		switch a.Attribution {
-		case AttrClick:
-			agg.clickConvs++
-		case AttrView:
-			agg.viewConvs++
-		}
-		if a.Attribution != AttrNone && a.ValueUSD.OK {
-			agg.attributedValue += a.ValueUSD.V
-		}
-	}
-	return res, nil
-}
-
-// readBids reads the date's non-test bid requests into res.funnel (one
-// aggregate per exchange, numbered in exchanges) and returns the index of
-// the request ids that carry a bid, valued by exchange number. Bid prices
-// are converted to USD with ref.fx_rates (the rate of the date or the
-// latest before it; USD is 1); a bid without price or rate is left out of
-// the average (priced_bids counts those in it).
-func readBids(ctx context.Context, fs icebergio.IO, ins map[string]input, day arrow.Date32, o Options, res *result, exchanges map[string]uint16) (*hashIndex, error) {
-	rates, err := fxRates(ctx, fs, ins[schema.RefFxRates.String()], day, o)
-	if err != nil {
-		return nil, err
-	}
-	files, err := ins[schema.SilverBidRequests.String()].files(ctx, day, day)
-	if err != nil {
-		return nil, err
-	}
-	bids := newHashIndex(1 << 16)
-	err = readFiles(ctx, fs, files, []string{"request_id", "exchange", "is_test", "has_bid", "bid_price_micros", "bid_currency"}, o.Alloc, o.BatchRows, func(c cols) error {
-		req, err := c.str("request_id")
-		ex, err1 := c.str("exchange")
-		test, err2 := typed[*array.Boolean](c, "is_test")
-		has, err3 := typed[*array.Boolean](c, "has_bid")
-		price, err4 := typed[*array.Int64](c, "bid_price_micros")
-		cur, err5 := c.str("bid_currency")
-		if err := firstErr(err, err1, err2, err3, err4, err5); err != nil {
-			return err
-		}
-		for i := 0; i < c.rows(); i++ {
-			if test.Value(i) || ex.IsNull(i) || req.IsNull(i) {
-				continue
-			}
-			x, ok := exchanges[ex.Value(i)]
-			if !ok {
-				if len(res.funnel) == 1<<16 {
-					return fmt.Errorf("more than %d exchanges", 1<<16)
-				}
-				x = uint16(len(res.funnel))
-				name := strings.Clone(ex.Value(i))
-				exchanges[name] = x
-				res.funnel = append(res.funnel, &funnelAgg{exchange: name})
-			}
-			f := res.funnel[x]
-			f.requests++
-			if !has.IsValid(i) || !has.Value(i) {
-				continue
-			}
-			f.bids++
-			bids.put(xxhash.Sum64String(req.Value(i)), x)
-			if price.IsNull(i) {
-				continue
-			}
-			currency := "USD"
-			if !cur.IsNull(i) && cur.Value(i) != "" {
-				currency = strings.ToUpper(cur.Value(i))
-			}
-			rate, ok := rates[currency]
-			if currency == "USD" {
-				rate, ok = 1, true
-			}
-			if ok {
-				f.priced++
-				f.sumCPM += float64(price.Value(i)) / 1e6 * rate
-			}
-		}
-		return nil
-	})
-	return bids, err
-}
-
-// fxRates returns, per currency, the USD rate of day or the latest day
-// before it.
-func fxRates(ctx context.Context, fs icebergio.IO, in input, day arrow.Date32, o Options) (map[string]float64, error) {
-	out := map[string]float64{}
-	if in.snap == 0 {
-		return out, nil
-	}
-	tasks, err := in.tbl.Scan(table.WithSnapshotID(in.snap)).PlanFiles(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", in.t, err)
-	}
-	paths := make([]string, len(tasks))
-	for i, t := range tasks {
-		paths[i] = t.File.FilePath()
-	}
-	sort.Strings(paths)
-	best := map[string]arrow.Date32{}
-	err = readFiles(ctx, fs, paths, []string{"date", "currency", "usd_per_unit"}, o.Alloc, o.BatchRows, func(c cols) error {
-		d, err := typed[*array.Date32](c, "date")
-		cur, err1 := c.str("currency")
-		rate, err2 := typed[*array.Float64](c, "usd_per_unit")
-		if err := firstErr(err, err1, err2); err != nil {
-			return err
-		}
-		for i := 0; i < c.rows(); i++ {
-			if d.IsNull(i) || cur.IsNull(i) || rate.IsNull(i) || d.Value(i) > day {
-				continue
-			}
-			k := strings.ToUpper(cur.Value(i))
-			if b, seen := best[k]; !seen || d.Value(i) >= b {
-				best[k], out[k] = d.Value(i), rate.Value(i)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-func optStr(c strCol, i int) opt[string] {
-	if c.IsNull(i) {
-		return opt[string]{}
-	}
-	return some(c.Value(i))
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
+	for _, s := range sorts {
+		c.rep.Sort.Add(s.Stats())
 	}
 	return nil
+}
+
+// tally puts the attributed conversions in conversion id order, counts
+// them by attribution in the report and, with marts, credits them to their
+// campaigns.
+func (c *computation) tally() {
+	at := c.res.attributed
+	sort.Slice(at, func(a, b int) bool { return at[a].ConversionID < at[b].ConversionID })
+	c.rep.Attribution = map[string]int64{AttrClick: 0, AttrView: 0, AttrNone: 0}
+	for i := range at {
+		c.rep.Attribution[at[i].Attribution]++
+		if c.marts {
+			c.res.campaigns[at[i].CampaignID].credit(&at[i])
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
 	"github.com/advertisex/adlake/jobs/gold"
+	"github.com/advertisex/adlake/jobs/reference"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/laketest"
 	"github.com/advertisex/adlake/schema"
@@ -27,7 +28,7 @@ func ingest(t *testing.T, l laketest.Lake, runID string) {
 	if _, err := bronze.Run(ctx, l.Store, l.Cat, bronze.Options{RunID: runID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := silver.LoadReference(ctx, l.Store, l.Cat, nil, runID, nil); err != nil {
+	if err := reference.Load(ctx, l.Store, l.Cat, nil, runID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := silver.Run(ctx, l.Cat, silver.Options{RunID: runID, PseudonymKey: "test-key"}); err != nil {

@@ -10,7 +10,8 @@
 // campaign) groups that have a click or conversion.
 //
 // Build replaces the event_date partition of each gold table in one commit
-// per table, recording in the snapshot summary the silver snapshots it read
+// per table (rows of schema.AttributedConversionRow, schema.CampaignDailyRow
+// and schema.BidFunnelDailyRow, written with lake/rows), recording in the snapshot summary the silver snapshots it read
 // (PropInputs) so that Stale can tell which dates silver changed under
 // since. Reads are pinned to those snapshots: a build is a function of
 // them, and building twice gives the same rows. docs/gold.md has the rules
@@ -26,15 +27,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/iceberg-go/table"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
-// Job is the job name in snapshot summaries and ops.runs.
-const Job = "gold"
-
-// Snapshot summary properties of every gold commit.
+// Snapshot summary properties of every gold commit, besides the job
+// (schema.JobGold) and run id of lake/ledger.
 const (
 	// PropDate is the event date (YYYY-MM-DD) the commit built.
 	PropDate = "adlake.gold.date"
@@ -42,13 +41,6 @@ const (
 	// ("silver.impressions": 123, ...); 0 for a table without snapshots.
 	PropInputs = "adlake.gold.inputs"
 )
-
-// Catalog is what the gold job needs of the Iceberg catalog
-// (*catalog.Catalog implements it).
-type Catalog interface {
-	Load(ctx context.Context, t schema.Table) (*table.Table, error)
-	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
-}
 
 // Options configure Build. Zero values take the documented defaults.
 type Options struct {
@@ -75,8 +67,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o Options) withDefaults() Options {
-	o.Windows = o.Windows.withDefaults()
+// WithDefaults returns o with every zero value replaced by its documented
+// default: the options Build and Attribute run with.
+func (o Options) WithDefaults() Options {
+	o.Windows = o.Windows.WithDefaults()
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = 512 << 20
 	}
@@ -106,7 +100,8 @@ type Report struct {
 	// Inputs are the snapshot ids read, by table name (0: no snapshot);
 	// the same map is recorded as PropInputs.
 	Inputs map[string]int64
-	// Rows written, by gold table name.
+	// Rows committed, by gold table name (Attribute: the attributed
+	// conversions, not written).
 	Rows map[string]int64
 	// Attribution counts the date's conversions by attribution.
 	Attribution map[string]int64
@@ -114,10 +109,11 @@ type Report struct {
 	// ImpressionsSorted those that passed the semi-join filter.
 	ImpressionsRead, ImpressionsSorted int64
 	// Sort sums the three attribution sorts' counters.
-	Sort    SortStats
+	Sort SortStats
+	// Commits counts the gold tables committed (3 on success).
 	Commits int
-	Started time.Time
-	Ended   time.Time
+	// Started and Ended bracket the run (Options.Now).
+	Started, Ended time.Time
 }
 
 // Inputs of a build: the silver tables, in the order of PropInputs.
@@ -128,11 +124,13 @@ var inputTables = []schema.Table{schema.SilverImpressions, schema.SilverClicks, 
 // the order of schema.Gold(), each recording PropDate and PropInputs. The
 // rows are a function of the silver snapshots read (Report.Inputs), so a
 // second Build over unchanged silver commits the same rows again (only
-// _run_id and _built_at differ). New data files are written before the
-// commit and removed if it fails; a failure between the three commits
-// leaves the later tables at their previous build, which Stale reports.
-func Build(ctx context.Context, cat Catalog, day time.Time, o Options) (Report, error) {
-	o = o.withDefaults()
+// _run_id and _built_at differ). The data files of all three tables are
+// written (by one datafile.Stage) before the first commit, and every file
+// not committed is removed: a failure while writing leaves the three tables
+// as they were; a failure between the three commits leaves the later
+// tables at their previous build, which Stale reports.
+func Build(ctx context.Context, cat catalog.Tables, day time.Time, o Options) (Report, error) {
+	o = o.WithDefaults()
 	rep := Report{RunID: o.RunID, Date: dayOf(day), Started: o.Now()}
 	res, err := compute(ctx, cat, arrow.Date32FromTime(rep.Date), o, true, &rep)
 	if err != nil {
@@ -149,8 +147,8 @@ func Build(ctx context.Context, cat Catalog, day time.Time, o Options) (Report, 
 
 // Attribute runs only the attribution of the conversions of day (nothing
 // is written) and returns its counts; for benchmarks and dry runs.
-func Attribute(ctx context.Context, cat Catalog, day time.Time, o Options) (Report, error) {
-	o = o.withDefaults()
+func Attribute(ctx context.Context, cat catalog.Loader, day time.Time, o Options) (Report, error) {
+	o = o.WithDefaults()
 	rep := Report{RunID: o.RunID, Date: dayOf(day), Started: o.Now()}
 	res, err := compute(ctx, cat, arrow.Date32FromTime(rep.Date), o, false, &rep)
 	if err != nil {

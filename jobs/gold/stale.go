@@ -12,6 +12,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -25,28 +26,6 @@ type StaleDate struct {
 	Reason string
 }
 
-// dateRange is an inclusive range of event dates.
-type dateRange struct{ lo, hi arrow.Date32 }
-
-// inputRanges returns, for a gold table built for day, the event dates of
-// each silver input it reads.
-func inputRanges(t schema.Table, day arrow.Date32, w Windows) map[string]dateRange {
-	clickDays, impDays := w.lookbackDays()
-	switch t.Name {
-	case schema.GoldBidFunnelDaily.Name:
-		return map[string]dateRange{
-			schema.SilverBidRequests.String(): {day, day},
-			schema.SilverImpressions.String(): {day, day + 1},
-		}
-	default: // attributed_conversions, campaign_daily
-		return map[string]dateRange{
-			schema.SilverImpressions.String(): {day - arrow.Date32(impDays), day},
-			schema.SilverClicks.String():      {day - arrow.Date32(clickDays), day},
-			schema.SilverConversions.String(): {day, day},
-		}
-	}
-}
-
 // Stale returns the dates of from..to (UTC dates, inclusive, in order)
 // whose gold partitions are missing or out of date: a date is stale when
 // one of the gold tables has no build of it, or when a snapshot of a silver
@@ -58,8 +37,8 @@ func inputRanges(t schema.Table, day arrow.Date32, w Windows) map[string]dateRan
 // so the cost grows with the silver commits since the builds, not with the
 // data. w must be the windows the builds use (zero: the defaults). Changes
 // to reference tables (fx rates) do not make a date stale.
-func Stale(ctx context.Context, cat Catalog, from, to time.Time, w Windows) ([]StaleDate, error) {
-	w = w.withDefaults()
+func Stale(ctx context.Context, cat catalog.Loader, from, to time.Time, w Windows) ([]StaleDate, error) {
+	w = w.WithDefaults()
 	lo, hi := arrow.Date32FromTime(dayOf(from)), arrow.Date32FromTime(dayOf(to))
 	builds := map[string]map[arrow.Date32]map[string]int64{} // gold table -> date -> inputs
 	for _, t := range schema.Gold() {
@@ -129,7 +108,7 @@ func staleReason(ctx context.Context, d arrow.Date32, w Windows, builds map[stri
 // snapshots of tbl's current branch.
 func lastBuilds(tbl *table.Table) (map[arrow.Date32]map[string]int64, error) {
 	out := map[arrow.Date32]map[string]int64{}
-	snaps := catalog.Ancestry(tbl)
+	snaps := ledger.Ancestry(tbl)
 	for i := len(snaps) - 1; i >= 0; i-- {
 		s := snaps[i]
 		if s.Summary == nil {
@@ -166,7 +145,7 @@ type history struct {
 }
 
 func newHistory(ctx context.Context, tbl *table.Table) (*history, error) {
-	h := &history{tbl: tbl, snaps: catalog.Ancestry(tbl), pos: map[int64]int{0: -1}, dates: map[int64][]arrow.Date32{}}
+	h := &history{tbl: tbl, snaps: ledger.Ancestry(tbl), pos: map[int64]int{0: -1}, dates: map[int64][]arrow.Date32{}}
 	for i, s := range h.snaps {
 		h.pos[s.SnapshotID] = i
 	}

@@ -4,9 +4,9 @@ package maintain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,14 +14,10 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/datafile"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
-
-// Catalog is what compaction needs of the catalog.
-type Catalog interface {
-	Load(ctx context.Context, t schema.Table) (*table.Table, error)
-	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
-}
 
 // Result is what one compaction did.
 type Result struct {
@@ -36,7 +32,7 @@ type Result struct {
 // or the new ones, and rows are neither added nor lost. Files added
 // meanwhile (a micro-batch committing during compaction) are not touched.
 // A date with a single file is left alone.
-func Compact(ctx context.Context, cat Catalog, t schema.Table, dateCol string, from, to time.Time, runID string, log *slog.Logger) (Result, error) {
+func Compact(ctx context.Context, cat catalog.Tables, t schema.Table, dateCol string, from, to time.Time, runID string, log *slog.Logger) (Result, error) {
 	res := Result{Table: t.String()}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -53,13 +49,13 @@ func Compact(ctx context.Context, cat Catalog, t schema.Table, dateCol string, f
 	return res, nil
 }
 
-func compactDate(ctx context.Context, cat Catalog, t schema.Table, dateCol string, day arrow.Date32, runID string, log *slog.Logger) (Result, error) {
+func compactDate(ctx context.Context, cat catalog.Tables, t schema.Table, dateCol string, day arrow.Date32, runID string, log *slog.Logger) (Result, error) {
 	var res Result
 	tbl, err := cat.Load(ctx, t)
 	if err != nil || tbl.CurrentSnapshot() == nil {
 		return res, err
 	}
-	scan := tbl.Scan(table.WithRowFilter(iceberg.EqualTo(iceberg.Reference(dateCol), iceberg.Date(day))))
+	scan := tbl.Scan(table.WithRowFilter(datafile.OnDates(dateCol, day, day)))
 	tasks, err := scan.PlanFiles(ctx)
 	if err != nil {
 		return res, fmt.Errorf("plan %s: %w", t, err)
@@ -78,56 +74,28 @@ func compactDate(ctx context.Context, cat Catalog, t schema.Table, dateCol strin
 	if err != nil {
 		return res, fmt.Errorf("scan %s: %w", t, err)
 	}
-	ch := make(chan arrow.RecordBatch, 2)
-	var files []iceberg.DataFile
-	var werr error
-	var wg sync.WaitGroup
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Go(func() {
-		files, werr = catalog.WriteFiles(wctx, tbl, sc, ch, table.WithRecordBatchBufferSize(4))
-		if werr != nil {
-			cancel()
-		}
-	})
+	st := datafile.NewStage(ctx, log)
+	defer st.Discard(ctx)
+	k := st.Open(t, tbl, sc)
 	var rerr error
 	for rec, err := range batches {
 		if err != nil {
 			rerr = err
 			break
 		}
-		select {
-		case ch <- rec:
-		case <-wctx.Done():
-			rec.Release()
-			rerr = wctx.Err()
-		}
-		if rerr != nil {
+		if rerr = st.Send(k, rec); rerr != nil {
 			break
 		}
 	}
-	close(ch)
-	wg.Wait()
-	if rerr != nil || werr != nil {
-		catalog.RemoveFiles(ctx, tbl, files, log)
-		return res, fmt.Errorf("compact %s: %w", t, firstErr(rerr, werr))
-	}
-	props := iceberg.Properties{catalog.PropJob: "compact", catalog.PropRunID: runID}
-	if _, err := cat.Commit(ctx, t, func(_ *table.Table, tx *table.Transaction) error {
-		return tx.ReplaceDataFilesWithDataFiles(ctx, old, files, props)
-	}); err != nil {
-		catalog.RemoveFiles(ctx, tbl, files, log)
+	if err := errors.Join(rerr, st.Finish()); err != nil {
 		return res, fmt.Errorf("compact %s: %w", t, err)
 	}
-	res.After = len(files)
-	return res, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	props := iceberg.Properties{ledger.PropJob: schema.JobCompact, ledger.PropRunID: runID}
+	if _, err := st.Commit(ctx, cat, k, func(_ *table.Table, tx *table.Transaction, files []iceberg.DataFile) error {
+		return tx.ReplaceDataFilesWithDataFiles(ctx, old, files, props)
+	}); err != nil {
+		return res, fmt.Errorf("compact %s: %w", t, err)
 	}
-	return nil
+	res.After = len(k.Files())
+	return res, nil
 }

@@ -24,7 +24,7 @@ func TestCompactKeepsRowsAndShrinksFiles(t *testing.T) {
 	if _, err := bronze.Run(ctx, store, cat, bronze.Options{RunID: "r", MaxFilesPerCommit: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := silver.Run(ctx, cat, silver.Options{RunID: "r", PseudonymKey: "k", MaxRowsPerPass: 500, Feeds: []string{"impressions"}}); err != nil {
+	if _, err := silver.Run(ctx, cat, silver.Options{RunID: "r", PseudonymKey: "k", MaxRowsPerPass: 500, Feeds: []schema.Feed{schema.Impressions}}); err != nil {
 		t.Fatal(err)
 	}
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/iceberg-go/table"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -26,7 +27,7 @@ type SweepResult struct {
 // metadata references (the data files a killed run wrote and never
 // committed) and that are older than olderThan, and deletes them unless
 // dryRun. No reader ever sees such files; sweeping only returns the space.
-func Sweep(ctx context.Context, cat Catalog, tables []schema.Table, olderThan time.Duration, dryRun bool) ([]SweepResult, error) {
+func Sweep(ctx context.Context, cat catalog.Tables, tables []schema.Table, olderThan time.Duration, dryRun bool) ([]SweepResult, error) {
 	if olderThan < MinSweepAge {
 		return nil, fmt.Errorf("sweep: files younger than %s may belong to a commit in flight", MinSweepAge)
 	}

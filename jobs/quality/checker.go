@@ -8,13 +8,13 @@ import (
 	"slices"
 	"time"
 
-	"github.com/advertisex/adlake/config"
+	"github.com/advertisex/adlake/lake/catalog"
 )
 
 // Checker runs the partition and "now" checks against the tables.
 type Checker struct {
-	cat  Catalog
-	lim  config.Quality
+	cat  catalog.Loader
+	lim  Limits
 	asOf time.Time
 	only map[string]bool
 	log  *slog.Logger
@@ -44,7 +44,7 @@ func Only(names ...string) Option {
 func WithLogger(l *slog.Logger) Option { return func(c *Checker) { c.log = l } }
 
 // NewChecker returns a Checker over cat with limits lim.
-func NewChecker(cat Catalog, lim config.Quality, opts ...Option) *Checker {
+func NewChecker(cat catalog.Loader, lim Limits, opts ...Option) *Checker {
 	c := &Checker{cat: cat, lim: lim, asOf: time.Now().UTC(), log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)

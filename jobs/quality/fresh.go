@@ -7,21 +7,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/advertisex/adlake/config"
-	"github.com/advertisex/adlake/jobs/silver"
-	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/apache/iceberg-go"
+
 	"github.com/advertisex/adlake/lake/landing"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/lake/objstore"
-	"github.com/advertisex/adlake/lake/runs"
+	"github.com/advertisex/adlake/lake/rows"
 	"github.com/advertisex/adlake/schema"
 )
 
-// feeds lists the event feeds in a stable order.
-var feeds = []string{"impressions", "clicks_conversions", "bid_requests"}
-
 // lag grades the minutes from newest to the as-of time; no newest at all
 // (nothing ever arrived) fails.
-func (c *Checker) lag(check, tableName, part string, newest time.Time, what string, th config.Threshold) Result {
+func (c *Checker) lag(check, tableName, part string, newest time.Time, what string, th Threshold) Result {
 	r := Result{Date: day(c.asOf), Check: check, Table: tableName, Partition: part, Low: 0}
 	if newest.IsZero() {
 		_, r.High, r.Expected = judge(0, th)
@@ -40,10 +37,10 @@ func (c *Checker) lag(check, tableName, part string, newest time.Time, what stri
 // read from the data files' upper bounds of event_ts.
 func (c *Checker) eventFreshness(ctx context.Context) ([]Result, error) {
 	var out []Result
-	for _, feed := range feeds {
+	for _, feed := range schema.Feeds {
 		var newestAt time.Time
 		var names []string
-		for _, t := range silver.Targets(feed) {
+		for _, t := range feed.Silver {
 			fs, err := files(ctx, c.cat, t, nil)
 			if err != nil {
 				return nil, err
@@ -66,18 +63,18 @@ func (c *Checker) eventFreshness(ctx context.Context) ([]Result, error) {
 // each feed's committed landing files (from the bronze ledger).
 func (c *Checker) landingFreshness(ctx context.Context) ([]Result, error) {
 	var out []Result
-	for _, feed := range feeds {
-		t := schema.Bronze[feed]
+	for _, feed := range schema.Feeds {
+		t := feed.Bronze
 		tbl, err := c.cat.Load(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		ledger, err := catalog.Ledger(tbl)
+		committed, err := ledger.Ledger(tbl)
 		if err != nil {
 			return nil, err
 		}
 		var newestAt time.Time
-		for key := range ledger {
+		for key := range committed {
 			if f, reason := landing.Classify(objstore.Object{Key: key}); reason == "" && f.Hour.Add(time.Hour).After(newestAt) {
 				newestAt = f.Hour.Add(time.Hour)
 			}
@@ -87,15 +84,19 @@ func (c *Checker) landingFreshness(ctx context.Context) ([]Result, error) {
 	return out, nil
 }
 
-// jobNotRun: minutes since the last successful (ok or partial) ingest run.
+// jobNotRun: minutes since the last successful (ok or partial) ingest
+// run, from ops.runs.
 func (c *Checker) jobNotRun(ctx context.Context) ([]Result, error) {
-	recent, err := runs.Recent(ctx, c.cat, math.MaxInt)
+	tbl, err := c.cat.Load(ctx, schema.Runs)
 	if err != nil {
 		return nil, err
 	}
 	var last time.Time
-	for _, r := range recent {
-		if r.Job == "ingest" && (r.Status == runs.StatusOK || r.Status == runs.StatusPartial) && r.Finished.After(last) {
+	for r, err := range rows.Scan[schema.RunRow](ctx, tbl, iceberg.EqualTo(iceberg.Reference("job"), schema.JobIngest)) {
+		if err != nil {
+			return nil, fmt.Errorf("ops.runs: %w", err)
+		}
+		if r.Job == schema.JobIngest && (r.Status == schema.RunOK || r.Status == schema.RunPartial) && r.Finished.After(last) {
 			last = r.Finished
 		}
 	}

@@ -9,38 +9,44 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
-// monitored lists the optional silver columns whose null share is watched:
-// the ones analysts join or group on, where a producer change shows first.
-var monitored = []struct {
-	t    schema.Table
-	cols []string
-}{
-	{schema.SilverImpressions, []string{"user_key", "country", "cost_usd"}},
-	{schema.SilverClicks, []string{"user_key"}},
-	{schema.SilverConversions, []string{"user_key"}},
-	{schema.SilverBidRequests, []string{"user_key", "country"}},
-}
-
-// nullRates reads null counts from the data files' column statistics, so
-// the check costs no data scan.
+// nullRates checks the monitored columns of every silver table (its
+// Monitored field), in feed order. It reads null counts from the data
+// files' column statistics, so the check costs no data scan.
 func (c *Checker) nullRates(ctx context.Context, d time.Time) ([]Result, error) {
 	var out []Result
-	for _, m := range monitored {
-		fs, err := files(ctx, c.cat, m.t, onDates(schema.ColEventDate, d, d))
-		if err != nil {
-			return nil, err
-		}
-		for _, col := range m.cols {
-			nulls, rows, err := nullCount(fs, m.t, col)
+	for _, feed := range schema.Feeds {
+		for _, t := range feed.Silver {
+			rs, err := c.nullRatesOf(ctx, t, d)
 			if err != nil {
 				return nil, err
 			}
-			r := Result{Date: d, Table: m.t.String(), Partition: fmt.Sprintf("event_date=%s/column=%s", d.Format(time.DateOnly), col)}
-			out = append(out, rate(r, NullRate, nulls, rows, "rows null", c.lim.NullRate))
+			out = append(out, rs...)
 		}
+	}
+	return out, nil
+}
+
+// nullRatesOf checks the monitored columns of t on date d.
+func (c *Checker) nullRatesOf(ctx context.Context, t schema.Table, d time.Time) ([]Result, error) {
+	if len(t.Monitored) == 0 {
+		return nil, nil
+	}
+	fs, err := files(ctx, c.cat, t, onDates(schema.ColEventDate, d, d))
+	if err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, col := range t.Monitored {
+		nulls, rows, err := nullCount(fs, t, col)
+		if err != nil {
+			return nil, err
+		}
+		r := Result{Date: d, Table: t.String(), Partition: fmt.Sprintf("event_date=%s/column=%s", d.Format(time.DateOnly), col)}
+		out = append(out, rate(r, NullRate, nulls, rows, "rows null", c.lim.NullRate))
 	}
 	return out, nil
 }
@@ -117,7 +123,7 @@ func (c *Checker) orphanClicks(ctx context.Context, d time.Time) ([]Result, erro
 
 // scanKeys calls fn with "user_key|campaign_id" and event_ts (µs) of t's
 // rows on event dates [from, to] that have both.
-func scanKeys(ctx context.Context, cat Catalog, t schema.Table, from, to time.Time, fn func(string, int64)) error {
+func scanKeys(ctx context.Context, cat catalog.Loader, t schema.Table, from, to time.Time, fn func(string, int64)) error {
 	recs, err := batches(ctx, cat, t, onDates(schema.ColEventDate, from, to), "user_key", "campaign_id", "event_ts")
 	if err != nil {
 		return err

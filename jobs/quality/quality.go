@@ -1,19 +1,25 @@
-// Package quality runs adlake's data-quality checks (SPEC §5) and records
-// what they found in ops.dq_results.
+// Package quality runs adlake's data-quality checks (SPEC §5), records
+// what they found in ops.dq_results and raises alerts on it (package
+// jobs/alert).
 //
 // Two kinds of checks:
 //
-//   - per run ([RunChecks]), from what one ingest run did to each feed:
-//     reconciliation, reject rate, duplicate rate and schema drift;
-//   - per partition and "now" ([Checker]), from the tables: row counts per
-//     event hour against the same hour in earlier weeks, null rates,
-//     unknown creatives, clicks with no impression, freshness of events
-//     and landing files, and an ingest job that has not run.
+//   - per run ([RunChecks], [RecordRun]), from what one ingest run did to
+//     each feed: reconciliation, reject rate, duplicate rate and schema
+//     drift;
+//   - per partition and "now" ([Checker], [Run]), from the tables: row
+//     counts per event hour against the same hour in earlier weeks, null
+//     rates of the silver tables' monitored columns, unknown creatives,
+//     clicks with no impression, freshness of events and landing files,
+//     and an ingest job that has not run.
 //
 // Every check yields one [Result] per table and partition it looked at,
 // passing or not, so ops.dq_results is also the history the row-count
-// check learns from. Checks never fail a job by themselves; callers decide
-// (the daily job holds gold back for a date with a failed check).
+// check learns from. A check grades its observation against its
+// [Threshold] (warn, fail, and a severity cap), all of them in [Limits],
+// which adlake's configuration embeds. Checks never fail a job by
+// themselves; callers decide ([Failed], [ErrFailed]; the daily job holds
+// gold back for a date with [Failures]).
 package quality
 
 import (
@@ -22,31 +28,20 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/advertisex/adlake/config"
+	"github.com/advertisex/adlake/jobs/alert"
 )
 
-// Status is the outcome of one check on one partition.
-type Status string
+// Status is the outcome of one check on one partition: pass, warn or
+// fail, as in ops.dq_results.status. It is the alerter's type, so results
+// become alert findings without translation.
+type Status = alert.Status
 
 // Statuses, from good to bad.
 const (
-	Pass Status = "pass"
-	Warn Status = "warn"
-	Fail Status = "fail"
+	Pass = alert.Pass
+	Warn = alert.Warn
+	Fail = alert.Fail
 )
-
-func (s Status) rank() int {
-	switch s {
-	case Warn:
-		return 1
-	case Fail:
-		return 2
-	}
-	return 0
-}
-
-// Worse reports whether s is worse than o.
-func (s Status) Worse(o Status) bool { return s.rank() > o.rank() }
 
 // Check names, as in ops.dq_results.check and docs/quality.md.
 const (
@@ -100,10 +95,25 @@ type Result struct {
 // deduplicated by it.
 func (r Result) Key() string { return r.Check + "|" + r.Table + "|" + r.Partition }
 
+// Finding is r as the alerter judges it; its Key is r's.
+func (r Result) Finding() alert.Finding {
+	return alert.Finding{Check: r.Check, Table: r.Table, Partition: r.Partition, Status: r.Status,
+		Observed: r.Observed, Expected: r.Expected, Detail: r.Detail, Runbook: Runbook(r.Check)}
+}
+
+// findings converts rs for the alerter.
+func findings(rs []Result) []alert.Finding {
+	out := make([]alert.Finding, len(rs))
+	for i, r := range rs {
+		out[i] = r.Finding()
+	}
+	return out
+}
+
 // judge grades an observation where more is worse against th: it warns
 // from th.Warn and fails from th.Fail (a level of 0 is off), never beyond
 // th.Severity.
-func judge(x float64, th config.Threshold) (Status, float64, string) {
+func judge(x float64, th Threshold) (Status, float64, string) {
 	st := Pass
 	if th.Warn > 0 && x >= th.Warn {
 		st = Warn

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/advertisex/adlake/config"
-	"github.com/advertisex/adlake/jobs/bronze/decode"
+	"github.com/advertisex/adlake/schema"
 )
 
-func limits() config.Quality { return config.Default(".").Quality }
+func limits() Limits { return DefaultLimits() }
 
 func TestRunChecks(t *testing.T) {
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -19,7 +18,7 @@ func TestRunChecks(t *testing.T) {
 	lost := clean
 	lost.SilverOut = 950 // 10 rows vanished between bronze and silver
 	drifted := clean
-	drifted.Drift = []DriftFiles{{Drift: decode.Drift{New: []string{"click_source"}}, Files: 3, Example: "k"}}
+	drifted.Drift = []DriftFiles{{Drift: schema.Drift{New: []string{"click_source"}}, Files: 3, Example: "k"}}
 	burst := clean
 	burst.SilverDup, burst.SilverOut = 300, 670
 	tests := []struct {
@@ -88,36 +87,20 @@ func TestJudgeCount(t *testing.T) {
 	}
 }
 
-func TestTransition(t *testing.T) {
-	tests := []struct {
-		prev, now Status
-		want      string
-	}{
-		{"", Pass, ""}, {"", Warn, Firing}, {"", Fail, Firing}, {Warn, Warn, ""}, {Warn, Fail, Firing},
-		{Fail, Warn, ""}, {Fail, Fail, ""}, {Warn, Pass, Resolved}, {Fail, Pass, Resolved},
-	}
-	for _, tc := range tests {
-		got, ok := transition(tc.prev, tc.now)
-		if got != tc.want || ok != (tc.want != "") {
-			t.Errorf("transition(%q, %q) = %q, %v; want %q", tc.prev, tc.now, got, ok, tc.want)
-		}
-	}
-}
-
 func TestJudgeWords(t *testing.T) {
-	st, high, words := judge(0.05, config.Threshold{Warn: 0.02, Fail: 0.1, Severity: "fail"})
+	st, high, words := judge(0.05, Threshold{Warn: 0.02, Fail: 0.1, Severity: "fail"})
 	if st != Warn || high != 0.02 || !strings.Contains(words, "warn at 0.02, fail at 0.1") {
 		t.Fatalf("judge = %s %v %q", st, high, words)
 	}
-	if st, _, _ := judge(5, config.Threshold{Warn: 1, Fail: 2, Severity: "warn"}); st != Warn {
+	if st, _, _ := judge(5, Threshold{Warn: 1, Fail: 2, Severity: "warn"}); st != Warn {
 		t.Fatalf("severity warn caps at warn, got %s", st)
 	}
 }
 
 func TestAcceptedFields(t *testing.T) {
 	seen := []DriftFiles{
-		{Drift: decode.Drift{New: []string{"viewability"}}, Files: 40},
-		{Drift: decode.Drift{New: []string{"viewability", "zone"}}, Files: 2},
+		{Drift: schema.Drift{New: []string{"viewability"}}, Files: 40},
+		{Drift: schema.Drift{New: []string{"viewability", "zone"}}, Files: 2},
 	}
 	got := accept("impressions", seen, "clicks_conversions:zone, impressions:viewability")
 	if len(got) != 1 || got[0].String() != "new zone" || got[0].Files != 2 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -100,7 +101,7 @@ func median(xs []float64) float64 {
 }
 
 // hourly counts t's rows of event date d by UTC hour of event_ts.
-func hourly(ctx context.Context, cat Catalog, t schema.Table, d time.Time) ([24]int64, error) {
+func hourly(ctx context.Context, cat catalog.Loader, t schema.Table, d time.Time) ([24]int64, error) {
 	var counts [24]int64
 	recs, err := batches(ctx, cat, t, onDates(schema.ColEventDate, d, d), "event_ts")
 	if err != nil {

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/advertisex/adlake/config"
-	"github.com/advertisex/adlake/jobs/bronze/decode"
+	"github.com/advertisex/adlake/schema"
 )
 
 // FeedRun is what one ingest run did to one feed, as the per-run checks
@@ -32,7 +31,7 @@ type FeedRun struct {
 
 // DriftFiles is one way some files of a run differed from the contract.
 type DriftFiles struct {
-	decode.Drift
+	schema.Drift
 	Files   int    `json:"files"`
 	Example string `json:"example"`
 }
@@ -40,7 +39,7 @@ type DriftFiles struct {
 // RunChecks grades one run's feeds. Feeds that read no records yield no
 // results (nothing was observed), so an alert raised by an
 // earlier run stays open until a run with records passes.
-func RunChecks(feeds []FeedRun, at time.Time, lim config.Quality) []Result {
+func RunChecks(feeds []FeedRun, at time.Time, lim Limits) []Result {
 	var out []Result
 	for _, f := range feeds {
 		base := Result{Date: day(at), Table: f.Table}
@@ -64,7 +63,7 @@ func RunChecks(feeds []FeedRun, at time.Time, lim config.Quality) []Result {
 	return out
 }
 
-func reconcile(r Result, f FeedRun, th config.Threshold) Result {
+func reconcile(r Result, f FeedRun, th Threshold) Result {
 	r.Check = Reconciliation
 	bronzeGap := f.Landing - f.Bronze - f.BronzeRejected
 	r.Detail = fmt.Sprintf("landing %d = bronze %d + rejected %d", f.Landing, f.Bronze, f.BronzeRejected)
@@ -82,7 +81,7 @@ func reconcile(r Result, f FeedRun, th config.Threshold) Result {
 	return r
 }
 
-func rate(r Result, check string, n, of int64, what string, th config.Threshold) Result {
+func rate(r Result, check string, n, of int64, what string, th Threshold) Result {
 	r.Check = check
 	r.Observed = ratio(n, of)
 	r.Detail = fmt.Sprintf("%d of %d %s", n, of, what)
@@ -91,7 +90,7 @@ func rate(r Result, check string, n, of int64, what string, th config.Threshold)
 	return r
 }
 
-func drift(r Result, seen []DriftFiles, th config.Threshold) Result {
+func drift(r Result, seen []DriftFiles, th Threshold) Result {
 	r.Check = SchemaDrift
 	sort.Slice(seen, func(i, j int) bool { return seen[i].Drift.String() < seen[j].Drift.String() })
 	files := 0

@@ -12,30 +12,26 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/datafile"
 	"github.com/advertisex/adlake/schema"
 )
 
-// Catalog is what the checks need of the catalog.
-type Catalog interface {
-	Load(ctx context.Context, t schema.Table) (*table.Table, error)
-}
-
 // onDates is a row filter selecting event dates [from, to].
 func onDates(col string, from, to time.Time) iceberg.BooleanExpression {
-	return catalog.OnDates(col, arrow.Date32FromTime(from), arrow.Date32FromTime(to))
+	return datafile.OnDates(col, arrow.Date32FromTime(from), arrow.Date32FromTime(to))
 }
 
 // files plans the data files of t matching filter (all when nil).
-func files(ctx context.Context, cat Catalog, t schema.Table, filter iceberg.BooleanExpression) ([]iceberg.DataFile, error) {
+func files(ctx context.Context, cat catalog.Loader, t schema.Table, filter iceberg.BooleanExpression) ([]iceberg.DataFile, error) {
 	tbl, err := cat.Load(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	return catalog.DataFiles(ctx, tbl, filter)
+	return datafile.DataFiles(ctx, tbl, filter)
 }
 
 // batches streams the selected columns of t's rows matching filter.
-func batches(ctx context.Context, cat Catalog, t schema.Table, filter iceberg.BooleanExpression, cols ...string) (iter.Seq2[arrow.RecordBatch, error], error) {
+func batches(ctx context.Context, cat catalog.Loader, t schema.Table, filter iceberg.BooleanExpression, cols ...string) (iter.Seq2[arrow.RecordBatch, error], error) {
 	tbl, err := cat.Load(ctx, t)
 	if err != nil {
 		return nil, err

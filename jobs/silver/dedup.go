@@ -12,6 +12,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -29,14 +30,14 @@ type keyIndex struct {
 	// for keys whose duplicates may carry another event time, such as an
 	// order reported again on a later day. Use it only for small tables.
 	anyDate bool
-	cat     Catalog
+	cat     catalog.Tables
 	tables  []schema.Table
 	cols    []string
 	days    map[arrow.Date32]*daySet
 	buf     strings.Builder
 }
 
-func newKeyIndex(cat Catalog, tables []schema.Table, cols ...string) *keyIndex {
+func newKeyIndex(cat catalog.Tables, tables []schema.Table, cols ...string) *keyIndex {
 	return &keyIndex{cat: cat, tables: tables, cols: cols, days: map[arrow.Date32]*daySet{}}
 }
 

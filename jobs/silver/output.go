@@ -3,13 +3,13 @@ package silver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/advertisex/adlake/jobs/quarantine"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -100,20 +100,56 @@ func rowJSON(rec arrow.RecordBatch, i int) []byte {
 	return b
 }
 
-// appendLineage closes a silver row: the last five columns of every silver
-// schema are the lineage columns, in schema.silverLineage order.
+// lineageNames are the lineage columns of every silver table, in the
+// order appendLineage fills them.
+var lineageNames = []string{schema.ColSourceFile, schema.ColSourceOffset, schema.ColLandingDate, schema.ColRunID, schema.ColIngestedAt}
+
+// bind resolves, by name, the columns a transformer fills (in its order)
+// and the lineage columns; the table's other columns (added by schema
+// evolution) are appended null. It returns the builders of names. A name
+// the table lacks is an error: silver's declaration and the table disagree.
+func (s *sink) bind(names ...string) ([]array.Builder, error) {
+	if s.cols != nil {
+		return s.cols[:len(names)], nil
+	}
+	sc := s.b.Schema()
+	used := map[int]bool{}
+	for _, n := range append(append([]string(nil), names...), lineageNames...) {
+		idx := sc.FieldIndices(n)
+		if len(idx) != 1 {
+			return nil, fmt.Errorf("%s has no column %s", s.t, n)
+		}
+		used[idx[0]] = true
+		s.cols = append(s.cols, s.b.Field(idx[0]))
+	}
+	for i, f := range sc.Fields() {
+		if used[i] {
+			continue
+		}
+		if !f.Nullable {
+			return nil, fmt.Errorf("%s: required column %s is not filled by silver", s.t, f.Name)
+		}
+		s.rest = append(s.rest, s.b.Field(i))
+	}
+	return s.cols[:len(names)], nil
+}
+
+// appendLineage closes a silver row whose bound columns were appended: it
+// appends the lineage columns and nulls for the unbound ones.
 func (p *passRun) appendLineage(s *sink, l lineage) error {
-	n := s.b.Schema().NumFields()
-	f := s.b.Fields()
-	f[n-5].(*array.StringBuilder).Append(l.file)
-	f[n-4].(*array.Int64Builder).Append(l.offset)
-	f[n-3].(*array.Date32Builder).Append(l.day)
-	f[n-2].(*array.StringBuilder).Append(p.j.o.RunID)
-	f[n-1].(*array.TimestampBuilder).Append(arrow.Timestamp(p.at.UnixMicro()))
+	f := s.cols[len(s.cols)-len(lineageNames):]
+	f[0].(*array.StringBuilder).Append(l.file)
+	f[1].(*array.Int64Builder).Append(l.offset)
+	f[2].(*array.Date32Builder).Append(l.day)
+	f[3].(*array.StringBuilder).Append(p.j.o.RunID)
+	f[4].(*array.TimestampBuilder).Append(arrow.Timestamp(p.at.UnixMicro()))
+	for _, b := range s.rest {
+		b.AppendNull()
+	}
 	s.rows++
 	p.fr.Valid[s.name]++
-	p.observe(l, OutcomeAccepted, "")
-	if s.b.Field(0).Len() >= p.j.o.BatchRows {
+	p.observe(l, schema.OutcomeAccepted, "")
+	if f[0].Len() >= p.j.o.BatchRows {
 		return p.flush(s)
 	}
 	return nil
@@ -128,13 +164,7 @@ func (p *passRun) flush(s *sink) error {
 		rec.Release()
 		return nil
 	}
-	select {
-	case s.ch <- rec:
-		return nil
-	case <-p.ctx.Done():
-		rec.Release()
-		return p.ctx.Err()
-	}
+	return p.stage.Send(s.k, rec)
 }
 
 func (p *passRun) flushQuarantine() error {
@@ -142,18 +172,16 @@ func (p *passRun) flushQuarantine() error {
 	if rec == nil {
 		return nil
 	}
-	select {
-	case p.q.ch <- rec:
-		return nil
-	case <-p.ctx.Done():
+	if !p.qOn {
 		rec.Release()
-		return p.ctx.Err()
+		return nil
 	}
+	return p.stage.Send(p.q, rec)
 }
 
 func (p *passRun) flushAll() error {
-	for _, t := range targets[p.feed] {
-		if err := p.flush(p.sinks[t.Name]); err != nil {
+	for _, s := range p.allSinks() {
+		if err := p.flush(s); err != nil {
 			return err
 		}
 	}
@@ -163,31 +191,27 @@ func (p *passRun) flushAll() error {
 // reject quarantines row i of the bronze batch rec.
 func (p *passRun) reject(rec arrow.RecordBatch, i int, l lineage, reason, detail string) error {
 	p.fr.Rejected[reason]++
-	p.observe(l, OutcomeRejected, reason)
-	if !p.q.on {
+	p.observe(l, schema.OutcomeRejected, reason)
+	if !p.qOn {
 		return nil
 	}
-	p.qb.Add(quarantine.Row{
-		Feed: p.feed, SourceFile: l.file, Offset: l.offset, Records: 1, Stage: "silver", Reason: reason,
-		Detail: detail, Raw: rowJSON(rec, i), LandingHour: l.arrival, RunID: p.j.o.RunID, At: p.at,
-	})
+	one := int64(1)
+	row := schema.QuarantineRow{Feed: p.feed.Name, SourceFile: l.file, Offset: &l.offset, Records: &one, Stage: schema.StageSilver,
+		Reason: reason, Detail: detail, LandingDate: l.arrival, RunID: p.j.o.RunID, At: p.at}
+	row.SetRaw(rowJSON(rec, i), false)
+	if err := p.qb.Add(&row); err != nil {
+		return err
+	}
 	if p.qb.Len() >= 4096 {
 		return p.flushQuarantine()
 	}
 	return nil
 }
 
-// Outcomes of a processed bronze row.
-const (
-	OutcomeAccepted  = "accepted"
-	OutcomeRejected  = "rejected"
-	OutcomeDuplicate = "duplicate"
-)
-
 // duplicate counts a row dropped as a duplicate by key kind.
 func (p *passRun) duplicate(l lineage, kind string) {
 	p.fr.Duplicates[kind]++
-	p.observe(l, OutcomeDuplicate, kind)
+	p.observe(l, schema.OutcomeDuplicate, kind)
 }
 
 // skip tells whether row l is outside a replay's selection.

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/datafile"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -24,7 +26,7 @@ import (
 //
 // Do not run it concurrently with ingest of the same feed: rows ingested
 // into the rebuilt dates between its read and its commit would be replaced.
-func Rebuild(ctx context.Context, cat Catalog, o Options, from, to time.Time) (Report, error) {
+func Rebuild(ctx context.Context, cat catalog.Tables, o Options, from, to time.Time) (Report, error) {
 	o = o.withDefaults()
 	rep := Report{RunID: o.RunID}
 	if to.Before(from) {
@@ -36,58 +38,44 @@ func Rebuild(ctx context.Context, cat Catalog, o Options, from, to time.Time) (R
 	}
 	lo, hi := arrow.Date32FromTime(from), arrow.Date32FromTime(to)
 	for _, feed := range o.Feeds {
-		fr := FeedReport{Feed: feed, Started: o.Now(), Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}
+		fr := newFeedReport(feed, o.Now())
 		fr.Err = j.rebuildFeed(ctx, feed, lo, hi, &fr)
 		fr.Ended = o.Now()
 		rep.Feeds = append(rep.Feeds, fr)
 		if fr.Err != nil {
-			return rep, fmt.Errorf("rebuild %s: %w", feed, fr.Err)
+			return rep, fmt.Errorf("rebuild %s: %w", feed.Name, fr.Err)
 		}
 	}
 	return rep, nil
 }
 
-func (j *job) rebuildFeed(ctx context.Context, feed string, lo, hi arrow.Date32, fr *FeedReport) error {
-	p, err := j.newPassRun(ctx, feed, targets[feed], fr)
+func (j *job) rebuildFeed(ctx context.Context, feed schema.Feed, lo, hi arrow.Date32, fr *FeedReport) error {
+	p, err := j.newPassRun(ctx, feed, feed.Silver, fr) // the rejects of these dates are in quarantine already
 	if err != nil {
 		return err
 	}
-	defer p.release()
-	p.q.on = false // the rejects of these dates are in quarantine already
+	defer p.close(ctx)
 	p.keepDay = func(d arrow.Date32) bool { return d >= lo && d <= hi }
 	tr, err := newTransformer(p)
 	if err != nil {
 		return err
 	}
 	fresh(tr) // dedup within the rebuilt rows only: the old rows are being replaced
-	bronzeTbl, err := j.cat.Load(ctx, schema.Bronze[feed])
+	bronzeTbl, err := j.cat.Load(ctx, feed.Bronze)
 	if err != nil {
 		return err
 	}
-	if err := p.finish(ctx, bronzeTbl, p.readArrivals(p.ctx, bronzeTbl, lo-1, hi+31, tr)); err != nil {
+	if err := p.finish(p.readArrivals(p.stage.Context(), bronzeTbl, lo-1, hi+31, tr)); err != nil {
 		return err
 	}
-	props := iceberg.Properties{catalog.PropJob: "rebuild", catalog.PropRunID: j.o.RunID}
-	for _, t := range targets[feed] {
-		s := p.sinks[t.Name]
-		_, err := j.cat.Commit(ctx, t, func(cur *table.Table, tx *table.Transaction) error {
-			old, err := filesOfDates(ctx, cur, lo, hi)
-			if err != nil {
-				return err
-			}
-			if len(old) == 0 {
-				return catalog.AddFiles(ctx, tx, s.files, props)
-			}
-			return tx.ReplaceDataFilesWithDataFiles(ctx, old, s.files, props)
-		})
+	props := iceberg.Properties{ledger.PropJob: schema.JobRebuild, ledger.PropRunID: j.o.RunID}
+	return p.commitEach(ctx, func(cur *table.Table, tx *table.Transaction, files []iceberg.DataFile) error {
+		old, err := datafile.DataFiles(ctx, cur, datafile.OnDates(schema.ColEventDate, lo, hi))
 		if err != nil {
-			p.removeAll(ctx, bronzeTbl)
 			return err
 		}
-		fr.Commits++
-		j.o.AfterCommit(t)
-	}
-	return nil
+		return datafile.Replace(ctx, tx, old, files, props)
+	})
 }
 
 // fresh empties the transformer's key indexes of existing silver keys.
@@ -97,15 +85,10 @@ func fresh(tr transformer) {
 	}
 }
 
-// filesOfDates returns the data files of the silver partitions lo..hi.
-func filesOfDates(ctx context.Context, tbl *table.Table, lo, hi arrow.Date32) ([]iceberg.DataFile, error) {
-	return catalog.DataFiles(ctx, tbl, catalog.OnDates(schema.ColEventDate, lo, hi))
-}
-
 // readArrivals reads the bronze partitions of arrival days lo..hi in
 // arrival order (partition, then file).
 func (p *passRun) readArrivals(ctx context.Context, tbl *table.Table, lo, hi arrow.Date32, tr transformer) error {
-	tasks, err := tbl.Scan(table.WithRowFilter(catalog.OnDates(schema.ColLandingDate, lo, hi))).PlanFiles(ctx)
+	tasks, err := tbl.Scan(table.WithRowFilter(datafile.OnDates(schema.ColLandingDate, lo, hi))).PlanFiles(ctx)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", tbl.Identifier(), err)
 	}

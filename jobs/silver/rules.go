@@ -3,6 +3,7 @@ package silver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +26,10 @@ func (x *clicksConversions) indexes() []*keyIndex { return []*keyIndex{x.ids, x.
 func (x *bidRequests) indexes() []*keyIndex       { return []*keyIndex{x.ids} }
 
 func newTransformer(p *passRun) (transformer, error) {
-	switch p.feed {
-	case "impressions":
+	switch p.feed.Name {
+	case schema.Impressions.Name:
 		return &impressions{p: p, ids: newKeyIndex(p.j.cat, []schema.Table{schema.SilverImpressions}, "impression_id")}, nil
-	case "clicks_conversions":
+	case schema.ClicksConversions.Name:
 		accepted := map[string]bool{"signup": true, "purchase": true, "add_to_cart": true, "lead": true, "install": true}
 		for _, t := range p.j.o.ExtraConversionTypes {
 			accepted[strings.ToLower(strings.TrimSpace(t))] = true
@@ -36,10 +37,10 @@ func newTransformer(p *passRun) (transformer, error) {
 		return &clicksConversions{p: p, accepted: accepted,
 			ids:    newKeyIndex(p.j.cat, []schema.Table{schema.SilverClicks, schema.SilverConversions}, "event_id"),
 			orders: anyDate(newKeyIndex(p.j.cat, []schema.Table{schema.SilverConversions}, "campaign_id", "conversion_type", "order_id"))}, nil
-	case "bid_requests":
+	case schema.BidRequests.Name:
 		return &bidRequests{p: p, ids: newKeyIndex(p.j.cat, []schema.Table{schema.SilverBidRequests}, "request_id")}, nil
 	}
-	return nil, fmt.Errorf("no silver rules for feed %s", p.feed)
+	return nil, fmt.Errorf("no silver rules for feed %s", p.feed.Name)
 }
 
 // admit tells whether a valid row dated day with key goes on to silver:
@@ -105,6 +106,21 @@ func eventTime(raw string, l lineage) (t arrowTime, reason, detail string) {
 	return arrowTime{ts}, "", ""
 }
 
+// The silver columns each transformer fills, by name, in the order of the
+// builders it indexes (f[0], f[1], ...); the lineage columns follow.
+var (
+	impressionColumns = []string{"event_ts", schema.ColEventDate, "impression_id", "user_key", "creative_id", "campaign_id",
+		"advertiser_id", "site_domain", "site_page", "publisher_id", "iab_category", "request_id", "win_price_cpm_micros",
+		"currency", "cost_usd", "device_type", "user_agent", "country", "region", "is_bot"}
+	clickColumns = []string{"event_ts", schema.ColEventDate, "event_id", "user_key", "campaign_id", "advertiser_id",
+		"creative_id", "site_domain", "user_agent", "is_bot"}
+	conversionColumns = append(slices.Clone(clickColumns),
+		"conversion_type", "conversion_value", "currency", "conversion_value_usd", "order_id")
+	bidRequestColumns = []string{"event_ts", schema.ColEventDate, "request_id", "exchange", "auction_type", "is_test",
+		"site_domain", "app_bundle", "device_type", "country", "user_key", "is_bot", "imp_count", "bid_floor_cpm",
+		"has_bid", "bid_price_micros", "bid_currency", "bid_campaign_id", "bid_creative_id", "deal_id", "writer_schema"}
+)
+
 type impressions struct {
 	p   *passRun
 	ids *keyIndex
@@ -117,7 +133,10 @@ func (x *impressions) batch(ctx context.Context, rec arrow.RecordBatch) error {
 	dtype, ua, ctry, region := textCol(rec, "device.type"), textCol(rec, "device.ua"), textCol(rec, "geo.country"), textCol(rec, "geo.region")
 	price := col[*array.Int64](rec, "win_price_cpm_micros")
 	s := x.p.sinks[schema.SilverImpressions.Name]
-	f := s.b.Fields()
+	f, err := s.bind(impressionColumns...)
+	if err != nil {
+		return err
+	}
 	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		if m := missing([]string{"impression_id", "ts", "creative_id", "site.domain"}, id.get(i), ts.get(i), creative.get(i), domain.get(i)); m != "" {
 			return x.p.reject(rec, i, l, ReasonMissingRequired, "missing "+m)
@@ -185,6 +204,14 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 		c[name] = textCol(rec, name)
 	}
 	clicks, convs := x.p.sinks[schema.SilverClicks.Name], x.p.sinks[schema.SilverConversions.Name]
+	clickCols, err := clicks.bind(clickColumns...)
+	if err != nil {
+		return err
+	}
+	convCols, err := convs.bind(conversionColumns...)
+	if err != nil {
+		return err
+	}
 	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		v := func(name string) string { return strings.TrimSpace(c[name].get(i)) }
 		if m := missing([]string{"event_id", "event_type", "event_ts", "campaign_id"}, v("event_id"), v("event_type"), v("event_ts"), v("campaign_id")); m != "" {
@@ -226,11 +253,10 @@ func (x *clicksConversions) batch(ctx context.Context, rec arrow.RecordBatch) er
 				return err
 			}
 		}
-		s := clicks
+		s, f := clicks, clickCols
 		if typ == "conversion" {
-			s = convs
+			s, f = convs, convCols
 		}
-		f := s.b.Fields()
 		campaign := v("campaign_id")
 		setTime(f[0], f[1], t.Time)
 		setStr(f[2], v("event_id"))
@@ -273,7 +299,10 @@ func (x *bidRequests) batch(ctx context.Context, rec arrow.RecordBatch) error {
 	imps := col[*array.List](rec, "imps")
 	bid := col[*array.Struct](rec, "bid")
 	s := x.p.sinks[schema.SilverBidRequests.Name]
-	f := s.b.Fields()
+	f, err := s.bind(bidRequestColumns...)
+	if err != nil {
+		return err
+	}
 	return x.p.eachRow(ctx, rec, lin, func(i int, l lineage) error {
 		if m := missing([]string{"request_id", "exchange"}, id.get(i), exchange.get(i)); m != "" || evt.IsNull(i) {
 			if m == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
+	"github.com/advertisex/adlake/jobs/reference"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/objstore"
@@ -50,7 +51,7 @@ func TestIngestOnS3(t *testing.T) {
 	if _, err := bronze.Run(ctx, store, cat, bronze.Options{RunID: "s3"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := silver.LoadReference(ctx, store, cat, nil, "s3", nil); err != nil {
+	if err := reference.Load(ctx, store, cat, nil, "s3", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := silver.Run(ctx, cat, silver.Options{RunID: "s3", PseudonymKey: "k"}); err != nil {

@@ -6,7 +6,7 @@
 //
 // Increments and exactly once: each table the job writes for a feed (the
 // silver tables and ops.quarantine) records in its snapshot summary the
-// bronze snapshot it has consumed up to (catalog.WatermarkKey). A run reads
+// bronze snapshot it has consumed up to (ledger.WatermarkKey). A run reads
 // the bronze data files added after that watermark, in bronze commit order
 // (which is arrival order), and commits quarantine first, then each silver
 // table, every commit re-checking its table's watermark: a crash between
@@ -30,17 +30,9 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
-
-// Job is the job name in ledgers and ops.runs.
-const Job = "silver"
-
-// Catalog is what the job needs of the Iceberg catalog.
-type Catalog interface {
-	Load(ctx context.Context, t schema.Table) (*table.Table, error)
-	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
-}
 
 // DevPseudonymKey is used when no key is configured (the embedded demo);
 // Run logs a warning when it is in use.
@@ -48,7 +40,7 @@ const DevPseudonymKey = "adlake-development-key-not-for-production"
 
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
-	Feeds []string // default: all three feeds
+	Feeds []schema.Feed // default: schema.Feeds
 	RunID string
 	Now   func() time.Time
 	// PseudonymKey keys the user id hash (default DevPseudonymKey, with a
@@ -62,13 +54,11 @@ type Options struct {
 	BatchRows      int // default 8192
 	Alloc          memory.Allocator
 	Logger         *slog.Logger
-	// AfterCommit, if set, is called after every successful commit.
-	AfterCommit func(schema.Table)
 }
 
 func (o Options) withDefaults() Options {
 	if len(o.Feeds) == 0 {
-		o.Feeds = []string{"impressions", "clicks_conversions", "bid_requests"}
+		o.Feeds = schema.Feeds
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -84,9 +74,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.AfterCommit == nil {
-		o.AfterCommit = func(schema.Table) {}
 	}
 	return o
 }
@@ -110,18 +97,8 @@ type Report struct {
 	Feeds []FeedReport
 }
 
-// targets are the silver tables each feed writes.
-var targets = map[string][]schema.Table{
-	"impressions":        {schema.SilverImpressions},
-	"clicks_conversions": {schema.SilverClicks, schema.SilverConversions},
-	"bid_requests":       {schema.SilverBidRequests},
-}
-
-// Targets returns the silver tables derived from feed.
-func Targets(feed string) []schema.Table { return slices.Clone(targets[feed]) }
-
 // Run derives silver from every bronze snapshot not consumed yet.
-func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
+func Run(ctx context.Context, cat catalog.Tables, o Options) (Report, error) {
 	rep := Report{RunID: o.RunID}
 	j, err := newJob(ctx, cat, o)
 	if err != nil {
@@ -130,13 +107,10 @@ func Run(ctx context.Context, cat Catalog, o Options) (Report, error) {
 	o = j.o
 	var first error
 	for _, feed := range o.Feeds {
-		if _, ok := targets[feed]; !ok {
-			return rep, fmt.Errorf("unknown feed %q", feed)
-		}
 		fr := j.runFeed(ctx, feed)
 		rep.Feeds = append(rep.Feeds, fr)
 		if fr.Err != nil && first == nil {
-			first = fmt.Errorf("silver %s: %w", feed, fr.Err)
+			first = fmt.Errorf("silver %s: %w", feed.Name, fr.Err)
 		}
 		if ctx.Err() != nil {
 			return rep, ctx.Err()
@@ -169,7 +143,7 @@ func Merge(rep Report, taps map[string]*FeedReport) Report {
 }
 
 type job struct {
-	cat    Catalog
+	cat    catalog.Tables
 	o      Options
 	refs   *refs
 	pseudo *pseudonymizer
@@ -177,7 +151,7 @@ type job struct {
 }
 
 // newJob applies the defaults and loads the reference lookups.
-func newJob(ctx context.Context, cat Catalog, o Options) (*job, error) {
+func newJob(ctx context.Context, cat catalog.Tables, o Options) (*job, error) {
 	o = o.withDefaults()
 	if o.PseudonymKey == "" {
 		o.PseudonymKey = DevPseudonymKey
@@ -190,25 +164,30 @@ func newJob(ctx context.Context, cat Catalog, o Options) (*job, error) {
 	return &job{cat: cat, o: o, refs: r, pseudo: newPseudonymizer(o.PseudonymKey), bots: newBots()}, nil
 }
 
-func (j *job) runFeed(ctx context.Context, feed string) (fr FeedReport) {
-	fr = FeedReport{Feed: feed, Started: j.o.Now(), Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}
+// newFeedReport returns an empty report of feed.
+func newFeedReport(feed schema.Feed, started time.Time) FeedReport {
+	return FeedReport{Feed: feed.Name, Started: started, Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}
+}
+
+func (j *job) runFeed(ctx context.Context, feed schema.Feed) (fr FeedReport) {
+	fr = newFeedReport(feed, j.o.Now())
 	defer func() { fr.Ended = j.o.Now() }()
-	bronzeTbl, err := j.cat.Load(ctx, schema.Bronze[feed])
+	bronzeTbl, err := j.cat.Load(ctx, feed.Bronze)
 	if err != nil {
 		fr.Err = err
 		return fr
 	}
-	snaps := catalog.Ancestry(bronzeTbl)
+	snaps := ledger.Ancestry(bronzeTbl)
 	// Group the feed's tables by watermark: normally all agree; after a
 	// crash between commits some are one pass behind.
 	groups := map[int64][]schema.Table{}
-	for _, t := range append(slices.Clone(targets[feed]), schema.Quarantine) {
+	for _, t := range feed.Targets() {
 		tbl, err := j.cat.Load(ctx, t)
 		if err != nil {
 			fr.Err = err
 			return fr
 		}
-		wm, err := catalog.Watermark(tbl, feed)
+		wm, err := ledger.Watermark(tbl, feed.Name)
 		if err != nil {
 			fr.Err = err
 			return fr

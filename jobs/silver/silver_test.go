@@ -14,6 +14,7 @@ import (
 
 	"github.com/advertisex/adlake/jobs/bronze"
 	"github.com/advertisex/adlake/jobs/gen"
+	"github.com/advertisex/adlake/jobs/reference"
 	"github.com/advertisex/adlake/jobs/silver"
 	"github.com/advertisex/adlake/lake/catalog"
 	"github.com/advertisex/adlake/lake/laketest"
@@ -31,7 +32,7 @@ func (f fixture) ingest(t *testing.T, runID string, alloc memory.Allocator) silv
 	if _, err := bronze.Run(ctx, f.Store, f.Cat, bronze.Options{RunID: runID, MaxFilesPerCommit: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if err := silver.LoadReference(ctx, f.Store, f.Cat, nil, runID, nil); err != nil {
+	if err := reference.Load(ctx, f.Store, f.Cat, nil, runID, nil); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := silver.Run(ctx, f.Cat, silver.Options{RunID: runID, Alloc: alloc, PseudonymKey: "test-key", MaxRowsPerPass: 5000})
@@ -183,48 +184,6 @@ func sumRejected(fr silver.FeedReport) int64 {
 	return n
 }
 
-func TestReplayAfterAcceptingANewValue(t *testing.T) {
-	f := newFixture(t)
-	m, err := gen.Run(context.Background(), f.Store, gen.Options{Seed: 9, Days: 2, ImpressionsPerDay: 3000, Defects: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ingest(t, "run-1", nil)
-	cc := m.Feeds["clicks_conversions"]
-	refunds := cc.Kinds["refund_conversion"]
-	if refunds == 0 || cc.InvalidValue <= refunds {
-		t.Fatalf("generator: %d refunds of %d invalid values", refunds, cc.InvalidValue)
-	}
-	before := count(t, f, schema.SilverConversions)
-	replay := func(runID string) silver.ReplayReport {
-		rep, err := silver.Replay(context.Background(), f.Cat,
-			silver.Options{RunID: runID, PseudonymKey: "test-key", ExtraConversionTypes: []string{"Refund"}},
-			silver.ReplayFilter{Feed: "clicks_conversions", Reason: "invalid_value"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
-	rep := replay("replay-1")
-	got := rep.Feeds["clicks_conversions"]
-	if rep.Selected != cc.InvalidValue || got["accepted"] != refunds || got["rejected"] != cc.InvalidValue-refunds || got["duplicate"] != 0 {
-		t.Fatalf("replay: selected %d, outcomes %v; want %d selected, %d accepted, %d rejected", rep.Selected, got, cc.InvalidValue, refunds, cc.InvalidValue-refunds)
-	}
-	if after := count(t, f, schema.SilverConversions); after != before+refunds {
-		t.Fatalf("silver.conversions %d -> %d, want +%d", before, after, refunds)
-	}
-	if n := count(t, f, schema.Replays); n != cc.InvalidValue {
-		t.Fatalf("ops.replays rows = %d, want %d", n, cc.InvalidValue)
-	}
-	// Replayed rows are no longer open: a second replay does nothing.
-	if rep2 := replay("replay-2"); rep2.Selected != 0 {
-		t.Fatalf("second replay selected %d rows", rep2.Selected)
-	}
-	if after := count(t, f, schema.SilverConversions); after != before+refunds {
-		t.Fatalf("second replay changed silver.conversions to %d", after)
-	}
-}
-
 // countByDate counts rows of a silver table per event date.
 func countByDate(t *testing.T, cat *catalog.Catalog, tb schema.Table) map[int32]int64 {
 	t.Helper()
@@ -304,7 +263,7 @@ func TestTapsDeriveSilverDuringIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := silver.LoadReference(ctx, f.Store, f.Cat, nil, "tap", nil); err != nil {
+	if err := reference.Load(ctx, f.Store, f.Cat, nil, "tap", nil); err != nil {
 		t.Fatal(err)
 	}
 	o := silver.Options{RunID: "tap", PseudonymKey: "test-key"}
@@ -314,7 +273,7 @@ func TestTapsDeriveSilverDuringIngest(t *testing.T) {
 	}
 	taps := 0
 	_, err = bronze.Run(ctx, f.Store, f.Cat, bronze.Options{RunID: "tap", MaxFilesPerCommit: 9,
-		Tap: func(ctx context.Context, feed string, tbl *table.Table) (bronze.Tap, error) {
+		Tap: func(ctx context.Context, feed schema.Feed, tbl *table.Table) (bronze.Tap, error) {
 			tp, err := tapper.Open(ctx, feed, tbl)
 			if tp == nil {
 				return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/advertisex/adlake/lake/catalog"
+	"github.com/advertisex/adlake/lake/ledger"
 	"github.com/advertisex/adlake/schema"
 )
 
@@ -25,7 +26,7 @@ type Tapper struct {
 }
 
 // NewTapper prepares taps for one ingest run.
-func NewTapper(ctx context.Context, cat Catalog, o Options) (*Tapper, error) {
+func NewTapper(ctx context.Context, cat catalog.Tables, o Options) (*Tapper, error) {
 	j, err := newJob(ctx, cat, o)
 	if err != nil {
 		return nil, err
@@ -36,11 +37,12 @@ func NewTapper(ctx context.Context, cat Catalog, o Options) (*Tapper, error) {
 // Reports returns what the taps committed, by feed.
 func (tp *Tapper) Reports() map[string]*FeedReport { return tp.reports }
 
-func (tp *Tapper) report(feed string) *FeedReport {
-	fr, ok := tp.reports[feed]
+func (tp *Tapper) report(feed schema.Feed) *FeedReport {
+	fr, ok := tp.reports[feed.Name]
 	if !ok {
-		fr = &FeedReport{Feed: feed, Started: tp.j.o.Now(), Valid: map[string]int64{}, Rejected: map[string]int64{}, Duplicates: map[string]int64{}}
-		tp.reports[feed] = fr
+		r := newFeedReport(feed, tp.j.o.Now())
+		fr = &r
+		tp.reports[feed.Name] = fr
 	}
 	return fr
 }
@@ -48,40 +50,37 @@ func (tp *Tapper) report(feed string) *FeedReport {
 // Open returns a tap for the next chunk of feed, whose bronze table is in
 // state bronzeTbl; nil (and no error) when silver is not exactly at that
 // state, in which case the chunk's silver is left to Run.
-func (tp *Tapper) Open(ctx context.Context, feed string, bronzeTbl *table.Table) (*Tap, error) {
+func (tp *Tapper) Open(ctx context.Context, feed schema.Feed, bronzeTbl *table.Table) (*Tap, error) {
 	var at int64 // the bronze snapshot the chunk starts from; 0: none yet
 	if cur := bronzeTbl.CurrentSnapshot(); cur != nil {
 		at = cur.SnapshotID
 	}
-	if _, ok := targets[feed]; !ok {
-		return nil, fmt.Errorf("unknown feed %q", feed)
-	}
-	for _, t := range append(append([]schema.Table(nil), targets[feed]...), schema.Quarantine) {
+	for _, t := range feed.Targets() {
 		tbl, err := tp.j.cat.Load(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		if wm, err := catalog.Watermark(tbl, feed); err != nil || wm != at {
+		if wm, err := ledger.Watermark(tbl, feed.Name); err != nil || wm != at {
 			return nil, err
 		}
 	}
 	fr := tp.report(feed)
-	p, err := tp.j.newPassRun(ctx, feed, append(append([]schema.Table(nil), targets[feed]...), schema.Quarantine), fr)
+	p, err := tp.j.newPassRun(ctx, feed, feed.Targets(), fr)
 	if err != nil {
 		return nil, err
 	}
 	tr, err := newTransformer(p)
 	if err != nil {
-		p.abort()
+		p.close(ctx)
 		return nil, err
 	}
-	t := &Tap{p: p, bronze: bronzeTbl, parent: at, ch: make(chan arrow.RecordBatch, 4), done: make(chan error, 1)}
+	t := &Tap{p: p, parent: at, ch: make(chan arrow.RecordBatch, 4), done: make(chan error, 1)}
 	go func() {
 		var err error
 		for rec := range t.ch {
 			if err == nil {
 				fr.RowsIn += rec.NumRows()
-				err = tr.batch(p.ctx, rec)
+				err = tr.batch(p.stage.Context(), rec)
 			}
 			rec.Release()
 		}
@@ -93,7 +92,6 @@ func (tp *Tapper) Open(ctx context.Context, feed string, bronzeTbl *table.Table)
 // Tap derives the silver rows of one bronze chunk.
 type Tap struct {
 	p      *passRun
-	bronze *table.Table
 	parent int64 // the bronze snapshot silver is at (0: none)
 	ch     chan arrow.RecordBatch
 	done   chan error
@@ -106,9 +104,9 @@ func (t *Tap) Batch(ctx context.Context, rec arrow.RecordBatch) error {
 	select {
 	case t.ch <- rec:
 		return nil
-	case <-t.p.ctx.Done():
+	case <-t.p.stage.Context().Done():
 		rec.Release()
-		return t.p.ctx.Err()
+		return context.Cause(t.p.stage.Context())
 	case <-ctx.Done():
 		rec.Release()
 		return ctx.Err()
@@ -130,15 +128,15 @@ func (t *Tap) wait() error {
 // Committed commits the chunk's silver rows with watermark snapshot, if
 // silver is still at parent, 0 for none (the commits re-check it).
 func (t *Tap) Committed(ctx context.Context, snapshot, parent int64) error {
+	defer t.p.close(ctx)
 	err := t.wait()
 	if err == nil && parent != t.parent {
 		err = fmt.Errorf("%w: bronze moved from snapshot %d to %d meanwhile", errTapDiscarded, t.parent, parent)
 	}
-	defer t.p.release()
-	if err := t.p.finish(ctx, t.bronze, err); err != nil {
+	if err := t.p.finish(err); err != nil {
 		return err
 	}
-	if err := t.p.commit(ctx, t.bronze, parent, snapshot); err != nil {
+	if err := t.p.commitWatermark(ctx, parent, snapshot); err != nil {
 		return err
 	}
 	t.p.fr.Passes++
@@ -147,7 +145,6 @@ func (t *Tap) Committed(ctx context.Context, snapshot, parent int64) error {
 
 // Abort discards the tap's work.
 func (t *Tap) Abort() {
-	err := t.wait()
-	_ = t.p.finish(context.Background(), t.bronze, errors.Join(err, errTapDiscarded))
-	t.p.release()
+	_ = t.p.finish(errors.Join(t.wait(), errTapDiscarded))
+	t.p.close(context.Background())
 }

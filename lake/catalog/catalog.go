@@ -30,8 +30,27 @@ import (
 	_ "modernc.org/sqlite" // the embedded catalog
 
 	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/lake/secret"
 	"github.com/advertisex/adlake/schema"
 )
+
+// Loader reads the current state of tables; *Catalog implements it.
+type Loader interface {
+	Load(ctx context.Context, t schema.Table) (*table.Table, error)
+}
+
+// Tables loads and commits tables: what every job needs of the catalog.
+// *Catalog implements it; so does the kill tests' commit counter.
+type Tables interface {
+	Loader
+	Commit(ctx context.Context, t schema.Table, build func(*table.Table, *table.Transaction) error) (*table.Table, error)
+}
+
+// ErrConflict means another adlake run did, or is doing, the same work:
+// it committed the same landing files, advanced a derived table from the
+// same bronze snapshot, or holds the lock of the same feed or job. Nothing
+// of the run that gets it is visible; running again is safe (exit 4).
+var ErrConflict = errors.New("another adlake run is working on the same data")
 
 // DefaultName is the catalog name Trino and pyiceberg must use too.
 const DefaultName = "adlake"
@@ -110,7 +129,7 @@ func open(ctx context.Context, o Options) (*Catalog, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", Redact(o.URI), err)
+		return nil, fmt.Errorf("catalog %s: %w", secret.Redact(o.URI), err)
 	}
 	props := iceberg.Properties{"warehouse": warehouse}
 	if o.S3.Endpoint != "" {
@@ -132,7 +151,7 @@ func open(ctx context.Context, o Options) (*Catalog, error) {
 	cat, err := sqlcat.NewCatalog(o.Name, db, dialect, props)
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", Redact(o.URI), err)
+		return nil, fmt.Errorf("catalog %s: %w", secret.Redact(o.URI), err)
 	}
 	tp := map[string]string{}
 	for k, v := range DefaultTableProperties {
@@ -150,7 +169,7 @@ func openDB(uri string) (*sql.DB, sqlcat.SupportedDialect, error) {
 	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
 		return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(uri))), sqlcat.Postgres, nil
 	case strings.Contains(uri, "://"):
-		return nil, "", fmt.Errorf("unsupported catalog %q: use a SQLite file path or postgres://", Redact(uri))
+		return nil, "", fmt.Errorf("unsupported catalog %q: use a SQLite file path or postgres://", secret.Redact(uri))
 	}
 	path := strings.TrimPrefix(uri, "sqlite:")
 	if path == "" {
@@ -185,23 +204,19 @@ func warehouseURL(w string) (string, error) {
 	return "file://" + filepath.ToSlash(abs), nil
 }
 
-// Redact hides the password of a database URL
-// (postgres://user:***@host/db); other strings are returned as they are.
-func Redact(uri string) string {
-	at := strings.LastIndex(uri, "@")
-	scheme := strings.Index(uri, "://")
-	if at < 0 || scheme < 0 {
-		return uri
-	}
-	cred := uri[scheme+3 : at]
-	if user, _, ok := strings.Cut(cred, ":"); ok {
-		return uri[:scheme+3] + user + ":***" + uri[at:]
-	}
-	return uri
-}
-
 // Close releases the database connection.
 func (c *Catalog) Close() error { return c.db.Close() }
+
+// Postgres returns the catalog's database when it is PostgreSQL.
+func (c *Catalog) Postgres() (*sql.DB, bool) { return c.db, c.pg }
+
+// SQLitePath returns the file of a SQLite catalog ("" for PostgreSQL).
+func (c *Catalog) SQLitePath() string {
+	if c.pg {
+		return ""
+	}
+	return c.sqlitePath
+}
 
 // Warehouse returns the warehouse root as a URL.
 func (c *Catalog) Warehouse() string { return c.warehouse }

@@ -104,3 +104,18 @@ func OpenCatalog(t testing.TB, dir, uri string) Lake {
 	}
 	return Lake{Dir: dir, Store: store, Cat: cat}
 }
+
+// Catalogs returns the catalogs a test should run against: the embedded
+// SQLite one always, and PostgreSQL (a fresh database) when `make test`
+// started one (mandatory under CI).
+func Catalogs(t testing.TB) map[string]catalog.Options {
+	t.Helper()
+	dir := t.TempDir()
+	out := map[string]catalog.Options{
+		"sqlite": {URI: filepath.Join(dir, "catalog.db"), Warehouse: filepath.Join(dir, "warehouse-sqlite")},
+	}
+	if url := PostgresURL(t); url != "" {
+		out["postgres"] = catalog.Options{URI: url, Warehouse: filepath.Join(dir, "warehouse-postgres")}
+	}
+	return out
+}

@@ -13,28 +13,8 @@ import (
 	"time"
 
 	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/schema"
 )
-
-// Format is the encoding of a landing file's content.
-type Format string
-
-// The landing formats.
-const (
-	JSONLines Format = "jsonl"
-	CSV       Format = "csv"
-	Avro      Format = "avro"
-)
-
-// Feeds maps each event feed to its format and accepted extensions
-// (without ".gz", which any file may add).
-var Feeds = map[string]struct {
-	Format Format
-	Ext    string
-}{
-	"impressions":        {JSONLines, ".json"},
-	"clicks_conversions": {CSV, ".csv"},
-	"bid_requests":       {Avro, ".avro"},
-}
 
 // ReferencePrefix is the folder of the reference snapshots: reference/<name>/dt=.../hr=.../x.csv.
 const ReferencePrefix = "reference/"
@@ -42,10 +22,10 @@ const ReferencePrefix = "reference/"
 // File is a landing object that belongs to a feed.
 type File struct {
 	objstore.Object
-	Feed   string    // "impressions", ..., or "reference/campaigns"
-	Format Format    // content encoding
-	Gzip   bool      // content is gzip-compressed
-	Hour   time.Time // arrival hour (UTC) from dt= and hr=
+	Feed   string        // "impressions", ..., or "reference/campaigns"
+	Format schema.Format // content encoding
+	Gzip   bool          // content is gzip-compressed
+	Hour   time.Time     // arrival hour (UTC) from dt= and hr=
 }
 
 // Ignored reasons, as counted in run summaries.
@@ -85,18 +65,18 @@ func Classify(obj objstore.Object) (File, string) {
 	return File{Object: obj, Feed: feed, Format: format, Gzip: gz, Hour: hour}, ""
 }
 
-func feedOf(parts []string) (feed string, format Format, ext string, rest []string, ok bool) {
+func feedOf(parts []string) (feed string, format schema.Format, ext string, rest []string, ok bool) {
 	if parts[0] == strings.TrimSuffix(ReferencePrefix, "/") {
 		if len(parts) < 2 || parts[1] == "" {
 			return "", "", "", nil, false
 		}
-		return ReferencePrefix + parts[1], CSV, ".csv", parts[2:], true
+		return ReferencePrefix + parts[1], schema.CSV, ".csv", parts[2:], true
 	}
-	f, ok := Feeds[parts[0]]
+	f, ok := schema.FeedNamed(parts[0])
 	if !ok {
 		return "", "", "", nil, false
 	}
-	return parts[0], f.Format, f.Ext, parts[1:], true
+	return f.Name, f.Format, f.Ext, parts[1:], true
 }
 
 func parseHour(dt, hr string) (time.Time, error) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/advertisex/adlake/lake/objstore"
+	"github.com/advertisex/adlake/schema"
 )
 
 func TestClassify(t *testing.T) {
@@ -12,16 +13,16 @@ func TestClassify(t *testing.T) {
 	cases := []struct {
 		key    string
 		feed   string
-		format Format
+		format schema.Format
 		gz     bool
 		hour   time.Time
 		ignore string
 	}{
-		{key: "impressions/dt=2026-11-25/hr=13/a.json", feed: "impressions", format: JSONLines, hour: h13},
-		{key: "impressions/dt=2026-11-25/hr=13/a.json.gz", feed: "impressions", format: JSONLines, gz: true, hour: h13},
-		{key: "clicks_conversions/dt=2026-11-25/hr=13/c.csv.gz", feed: "clicks_conversions", format: CSV, gz: true, hour: h13},
-		{key: "bid_requests/dt=2026-11-25/hr=13/b.avro", feed: "bid_requests", format: Avro, hour: h13},
-		{key: "reference/campaigns/dt=2026-11-25/hr=13/campaigns.csv", feed: "reference/campaigns", format: CSV, hour: h13},
+		{key: "impressions/dt=2026-11-25/hr=13/a.json", feed: "impressions", format: schema.JSONLines, hour: h13},
+		{key: "impressions/dt=2026-11-25/hr=13/a.json.gz", feed: "impressions", format: schema.JSONLines, gz: true, hour: h13},
+		{key: "clicks_conversions/dt=2026-11-25/hr=13/c.csv.gz", feed: "clicks_conversions", format: schema.CSV, gz: true, hour: h13},
+		{key: "bid_requests/dt=2026-11-25/hr=13/b.avro", feed: "bid_requests", format: schema.Avro, hour: h13},
+		{key: "reference/campaigns/dt=2026-11-25/hr=13/campaigns.csv", feed: "reference/campaigns", format: schema.CSV, hour: h13},
 		{key: "impressions/dt=2026-11-25/hr=13/_SUCCESS", ignore: IgnoreMarker},
 		{key: "impressions/dt=2026-11-25/hr=13/.hidden.json", ignore: IgnoreMarker},
 		{key: "impressions/dt=2026-11-25/hr=13/a.json.tmp", ignore: IgnoreTemporary},

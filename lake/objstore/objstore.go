@@ -17,6 +17,7 @@ package objstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"time"
@@ -50,4 +51,17 @@ type Bucket interface {
 	// Put stores the content of r under key, replacing nothing: keys are
 	// written once. The object is visible only once Put returns nil.
 	Put(ctx context.Context, key string, r io.Reader) error
+}
+
+// HumanSize formats a size in bytes for people: B, KiB, MiB or GiB.
+func HumanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

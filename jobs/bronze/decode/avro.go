@@ -31,7 +31,7 @@ type BidRequests struct {
 	// contract is the v1 contract's flattened fields; drift caches the
 	// diff of each writer schema seen, by fingerprint.
 	contract map[string]string
-	drift    map[[32]byte]Drift
+	drift    map[[32]byte]schema.Drift
 }
 
 // NewBidRequests returns a decoder; it is not safe for concurrent use.
@@ -41,7 +41,7 @@ func NewBidRequests(o Options) (*BidRequests, error) {
 		// Caps keep corrupt length prefixes from allocating gigabytes.
 		api:   avro.Config{MaxByteSliceSize: 4 << 20, MaxSliceAllocSize: 1 << 20}.Freeze(),
 		known: map[[32]byte]string{},
-		drift: map[[32]byte]Drift{},
+		drift: map[[32]byte]schema.Drift{},
 	}
 	for _, v := range []int{1, 2} {
 		text, err := schema.BidRequestContract(v)
@@ -144,7 +144,7 @@ func (d *BidRequests) decode(ctx context.Context, r io.Reader, bt *batcher, st *
 }
 
 // writerDrift is the drift of a writer schema against contract v1.
-func (d *BidRequests) writerDrift(writer avro.Schema) Drift {
+func (d *BidRequests) writerDrift(writer avro.Schema) schema.Drift {
 	fp := writer.Fingerprint()
 	if dr, ok := d.drift[fp]; ok {
 		return dr

@@ -13,6 +13,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/advertisex/adlake/schema"
 )
 
 // ClicksConversions decodes RFC 4180 CSV (header row, comma, `"` quoting)
@@ -135,14 +137,14 @@ func (d *ClicksConversions) mapHeader(header []string) *headerMap {
 
 // drift names the header's columns the contract lacks, and the contract's
 // the header lacks.
-func (m *headerMap) drift(columns, header []string) Drift {
-	var d Drift
+func (m *headerMap) drift(columns, header []string) schema.Drift {
+	var d schema.Drift
 	for _, j := range m.extraCols {
-		d.New = addName(d.New, strings.TrimSpace(header[j]))
+		d.New = schema.AddName(d.New, strings.TrimSpace(header[j]))
 	}
 	for i, j := range m.known {
 		if j < 0 {
-			d.Missing = addName(d.Missing, columns[i])
+			d.Missing = schema.AddName(d.Missing, columns[i])
 		}
 	}
 	return d

@@ -77,7 +77,7 @@ type Stats struct {
 	// Drift is how the file's fields differ from the contract: CSV header
 	// columns, Avro writer schema fields (against contract v1), JSON keys
 	// seen. Set by every decoder that could read the file's fields.
-	Drift Drift
+	Drift schema.Drift
 }
 
 // Options tune the decoders. The zero value is usable.

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/valyala/fastjson"
+
+	"github.com/advertisex/adlake/schema"
 )
 
 // Impressions decodes newline-delimited JSON impressions into rows of
@@ -202,7 +204,7 @@ func (d *Impressions) parse(line []byte) string {
 }
 
 func (row *impressionRow) addExtra(key string, v *fastjson.Value) {
-	row.newKeys = addName(row.newKeys, key)
+	row.newKeys = schema.AddName(row.newKeys, key)
 	if len(row.extra) == 0 {
 		row.extra = append(row.extra, '{')
 	} else {
